@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from support.dockerd import start_dockerd
+from support.images import busybox_image_archive
 
 
 def test_busybox_rootfs_has_a_working_shell(busybox_rootfs: Path) -> None:
@@ -28,3 +29,17 @@ def test_side_by_side_dockerd_answers_on_its_own_socket() -> None:
         assert version.startswith("20.10")
         assert dockerd.socket.is_socket()
     assert not base.exists()
+
+
+@pytest.mark.root
+def test_busybox_archive_loads_into_dockerd_and_runs(tmp_path: Path) -> None:
+    archive = tmp_path / "busybox.tar"
+    image_id = busybox_image_archive(archive, tmp_path)
+    base = Path(tempfile.mkdtemp(prefix="pmdk-", dir="/tmp"))
+    with start_dockerd(base) as dockerd:
+        loaded = dockerd.docker("load", "-i", str(archive)).stdout.decode()
+        assert "Loaded image: busybox:latest" in loaded
+        inspected = dockerd.docker("image", "inspect", "--format", "{{.Id}}", "busybox").stdout.decode().strip()
+        assert inspected == image_id
+        out = dockerd.docker("run", "--rm", "--network", "none", "busybox", "echo", "hello")
+        assert out.stdout.decode().strip() == "hello"
