@@ -23,6 +23,7 @@ def main(argv: list[str]) -> int:
     for name in names:
         module = "pymoby." + MODULE.get(name, name)
         command = [sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml"), "-p", module]
+        command += ["--cache-dir", str(ROOT / ".mypy_cache" / name)]
         if name not in NOT_STRICT:
             command.append("--strict")
         print("mypy", module, "(strict)" if name not in NOT_STRICT else "", flush=True)
