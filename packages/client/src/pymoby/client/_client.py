@@ -1,0 +1,249 @@
+"""The asynchronous Engine API client."""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import quote, urlencode
+
+import anyio
+import msgspec
+
+from pymoby import api, errdefs
+
+from ._errors import error_from_response
+from ._transport import DEFAULT_HOST, HijackedConnection, RawResponse, TLSConfig, Transport, parse_docker_host
+
+__all__ = ["AsyncClient", "Ping"]
+
+T = TypeVar("T")
+Query = Mapping[str, str | int | bool | Sequence[str] | None]
+FiltersArg = api.Filters | Mapping[str, Sequence[str]] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    """What ``/_ping`` says about the daemon."""
+
+    api_version: str
+    os_type: str
+    experimental: bool
+    builder_version: str
+
+
+def _query_string(query: Query | None) -> str:
+    if not query:
+        return ""
+    pairs: list[tuple[str, str]] = []
+    for name, value in query.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            pairs.append((name, "1" if value else "0"))
+        elif isinstance(value, str | int):
+            pairs.append((name, str(value)))
+        else:
+            pairs.extend((name, v) for v in value)
+    return "?" + urlencode(pairs) if pairs else ""
+
+
+def _filters_query(filters: FiltersArg) -> str | None:
+    if not filters:
+        return None
+    if not isinstance(filters, api.Filters):
+        filters = api.Filters(filters)
+    return filters.to_query()
+
+
+def _time_arg(value: str | int | float | None) -> str | None:
+    return None if value is None else str(value)
+
+
+class AsyncClient:
+    """An Engine API client (``async with AsyncClient(host) as docker: await docker.info()``).
+
+    ``host`` defaults to ``DOCKER_HOST`` (then ``unix:///var/run/docker.sock``);
+    ``tls`` to ``DOCKER_TLS_VERIFY``/``DOCKER_CERT_PATH``. ``version`` pins the
+    API version; by default it is negotiated with ``/_ping`` on first use.
+    Errors are :mod:`pymoby.errdefs` kinds: ``Unavailable`` when the daemon
+    cannot be reached, the kind of the HTTP status otherwise.
+    """
+
+    def __init__(
+        self,
+        host: str | None = None,
+        *,
+        tls: TLSConfig | None = None,
+        version: str | None = None,
+        timeout: float | None = 60.0,
+    ) -> None:
+        host = host or os.environ.get("DOCKER_HOST") or DEFAULT_HOST
+        if tls is None and os.environ.get("DOCKER_TLS_VERIFY") and os.environ.get("DOCKER_CERT_PATH"):
+            tls = TLSConfig.from_cert_path(os.environ["DOCKER_CERT_PATH"])
+        self._transport = Transport(parse_docker_host(host), tls, timeout)
+        self._version = version
+        self._lock = anyio.Lock()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close idle connections."""
+        await self._transport.aclose()
+
+    # -- plumbing ----------------------------------------------------------------
+    async def api_version(self) -> str:
+        """The API version used: the pinned one, else the daemon's (at most ours)."""
+        if self._version is None:
+            async with self._lock:
+                if self._version is None:
+                    ping = await self.ping()
+                    theirs = ping.api_version or api.MIN_API_VERSION
+                    self._version = theirs if api.versions_compare(theirs, api.API_VERSION) < 0 else api.API_VERSION
+        return self._version
+
+    async def _target(self, path: str, query: Query | None, versioned: bool = True) -> str:
+        prefix = f"/v{await self.api_version()}" if versioned else ""
+        return prefix + quote(path, safe="/:@") + _query_string(query)
+
+    @staticmethod
+    def _headers(json_body: bool, extra: Mapping[str, str] | None) -> list[tuple[str, str]]:
+        headers = [("Content-Type", "application/json")] if json_body else []
+        headers.extend((extra or {}).items())
+        return headers
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Query | None = None,
+        body: object = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> tuple[RawResponse, bytes]:
+        """Send a request (``body`` encoded as JSON unless bytes); raise the errdefs kind on >= 400."""
+        data = body if isinstance(body, bytes) or body is None else api.encode(body)
+        target = await self._target(path, query)
+        response, content = await self._transport.request(
+            method, target, self._headers(body is not None and not isinstance(body, bytes), headers), data
+        )
+        if response.status >= 400:
+            raise error_from_response(response.status, content)
+        return response, content
+
+    async def request_json(self, method: str, path: str, type: type[T], **kwargs: Any) -> T:  # noqa: A002
+        """Send a request and decode its JSON answer as ``type``."""
+        _, content = await self.request(method, path, **kwargs)
+        return api.decode(content, type)
+
+    async def stream(
+        self, method: str, path: str, *, query: Query | None = None, body: object = None
+    ) -> AsyncGenerator[bytes, None]:
+        """Send a request and yield the answer's body as it arrives."""
+        data = body if isinstance(body, bytes) or body is None else api.encode(body)
+        target = await self._target(path, query)
+        response, chunks = await self._transport.stream(
+            method, target, self._headers(body is not None and not isinstance(body, bytes), None), data
+        )
+        async with aclosing(chunks):
+            if response.status >= 400:
+                content = b"".join([c async for c in chunks])
+                raise error_from_response(response.status, content)
+            async for chunk in chunks:
+                yield chunk
+
+    async def stream_json(
+        self,
+        method: str,
+        path: str,
+        type: type[T],  # noqa: A002 - msgspec's name
+        *,
+        query: Query | None = None,
+        body: object = None,
+    ) -> AsyncIterator[T]:
+        """Yield each JSON document of a streamed answer (events, progress) as ``type``."""
+        decoder = msgspec.json.Decoder(type)
+        buffer = b""
+        async with aclosing(self.stream(method, path, query=query, body=body)) as chunks:
+            async for chunk in chunks:
+                buffer += chunk
+                while b"\n" in buffer:
+                    line, buffer = buffer.split(b"\n", 1)
+                    if line.strip():
+                        try:
+                            yield decoder.decode(line)
+                        except msgspec.DecodeError as exc:
+                            raise errdefs.DataLoss(f"malformed JSON in stream: {exc}") from exc
+        if buffer.strip():
+            yield decoder.decode(buffer)
+
+    async def hijack(
+        self, method: str, path: str, *, query: Query | None = None, body: object = None
+    ) -> HijackedConnection:
+        """Send an upgrade request (attach, exec start) and return the raw bidirectional stream."""
+        data = body if isinstance(body, bytes) or body is None else api.encode(body)
+        target = await self._target(path, query)
+        response, result = await self._transport.hijack(
+            method, target, self._headers(body is not None and not isinstance(body, bytes), None), data
+        )
+        if isinstance(result, bytes):
+            raise error_from_response(response.status if response.status >= 400 else 500, result)
+        return result
+
+    # -- system --------------------------------------------------------------------
+    async def ping(self) -> Ping:
+        """``GET /_ping``: the daemon's API version, OS and features."""
+        response, content = await self._transport.request("GET", "/_ping")
+        if response.status >= 400:
+            raise error_from_response(response.status, content)
+        h = response.headers
+        return Ping(
+            api_version=h.get("api-version", ""),
+            os_type=h.get("ostype", ""),
+            experimental=h.get("docker-experimental", "false") == "true",
+            builder_version=h.get("builder-version", ""),
+        )
+
+    async def version(self) -> api.SystemVersion:
+        """``GET /version``."""
+        return await self.request_json("GET", "/version", api.SystemVersion)
+
+    async def info(self) -> api.SystemInfo:
+        """``GET /info``."""
+        return await self.request_json("GET", "/info", api.SystemInfo)
+
+    async def disk_usage(self, types: Sequence[str] = ()) -> api.DiskUsage:
+        """``GET /system/df`` (``types``: container, image, volume, build-cache)."""
+        return await self.request_json("GET", "/system/df", api.DiskUsage, query={"type": list(types)})
+
+    async def auth(
+        self, username: str, password: str, server_address: str = "", identity_token: str = ""
+    ) -> api.AuthResponse:
+        """``POST /auth``: check credentials against a registry; ``Unauthorized`` when refused."""
+        config = api.AuthConfig(
+            username=username, password=password, serveraddress=server_address, identitytoken=identity_token
+        )
+        return await self.request_json("POST", "/auth", api.AuthResponse, body=config)
+
+    def events(
+        self,
+        *,
+        since: str | int | float | None = None,
+        until: str | int | float | None = None,
+        filters: FiltersArg = None,
+    ) -> AsyncIterator[api.EventMessage]:
+        """``GET /events``: recorded events of the window, then live ones (forever unless ``until``)."""
+        query = {"since": _time_arg(since), "until": _time_arg(until), "filters": _filters_query(filters)}
+        return self.stream_json("GET", "/events", api.EventMessage, query=query)
+
+
+def registry_auth_header(config: api.AuthConfig) -> str:
+    """The ``X-Registry-Auth`` value for ``config`` (URL-safe base64 of its JSON)."""
+    return base64.urlsafe_b64encode(api.encode(config)).decode()

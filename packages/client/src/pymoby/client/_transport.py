@@ -1,0 +1,279 @@
+"""HTTP/1.1 over anyio streams (h11): connections to unix, tcp and TLS daemons.
+
+A :class:`Transport` keeps idle keep-alive connections for reuse. An answer
+is read head first; its body is then either read whole, streamed chunk by
+chunk, or (after ``101 UPGRADED``) left as a raw stream: the hijack.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+from collections.abc import AsyncGenerator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import anyio
+import anyio.abc
+import h11
+
+from pymoby import errdefs
+
+__all__ = ["HijackedConnection", "Host", "RawResponse", "TLSConfig", "Transport", "parse_docker_host"]
+
+DEFAULT_HOST = "unix:///var/run/docker.sock"
+
+
+@dataclass(frozen=True, slots=True)
+class TLSConfig:
+    """Client TLS: ``ca`` to verify the daemon, ``cert``/``key`` to identify ourselves."""
+
+    ca: str | None = None
+    cert: str | None = None
+    key: str | None = None
+    verify: bool = True
+
+    @classmethod
+    def from_cert_path(cls, path: str | os.PathLike[str], verify: bool = True) -> TLSConfig:
+        """``ca.pem``, ``cert.pem`` and ``key.pem`` from one directory, as ``DOCKER_CERT_PATH``."""
+        base = Path(path)
+        return cls(str(base / "ca.pem"), str(base / "cert.pem"), str(base / "key.pem"), verify)
+
+    def context(self) -> ssl.SSLContext:
+        """The SSL context; ``InvalidParameter`` when a file cannot be loaded."""
+        try:
+            context = ssl.create_default_context(cafile=self.ca) if self.verify else ssl.create_default_context()
+            if not self.verify:
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+            if self.cert:
+                context.load_cert_chain(self.cert, self.key)
+        except (OSError, ssl.SSLError) as exc:
+            raise errdefs.InvalidParameter(f"could not load TLS files: {exc}") from exc
+        return context
+
+
+@dataclass(frozen=True, slots=True)
+class Host:
+    """Where the daemon listens: ``proto`` unix or tcp."""
+
+    proto: str
+    address: str  # socket path, or host
+    port: int = 0
+
+
+def parse_docker_host(value: str) -> Host:
+    """Parse ``unix:///path``, ``tcp://host:port``, ``http(s)://host:port`` or a bare socket path."""
+    if value.startswith("/"):
+        return Host("unix", value)
+    parts = urlsplit(value)
+    if parts.scheme in ("unix", "npipe"):
+        return Host("unix", parts.path or "/var/run/docker.sock")
+    if parts.scheme in ("tcp", "http", "https"):
+        if not parts.hostname:
+            raise errdefs.InvalidParameter(f"invalid host: {value}")
+        return Host("tcp", parts.hostname, parts.port or (2376 if parts.scheme == "https" else 2375))
+    raise errdefs.InvalidParameter(f"unsupported protocol in host {value!r}: use unix:// or tcp://")
+
+
+@dataclass(slots=True)
+class RawResponse:
+    """An answer's status and headers (lower-case names); the body is read separately."""
+
+    status: int
+    headers: dict[str, str]
+
+
+class _Connection:
+    def __init__(self, stream: anyio.abc.ByteStream) -> None:
+        self.stream = stream
+        self.h11 = h11.Connection(h11.CLIENT, max_incomplete_event_size=1 << 20)
+
+    async def send(self, event: Any) -> None:
+        data = self.h11.send(event)
+        if data:
+            await self.stream.send(data)
+
+    async def next_event(self) -> Any:
+        while True:
+            event = self.h11.next_event()
+            if event is not h11.NEED_DATA:
+                return event
+            try:
+                data = await self.stream.receive(65536)
+            except (anyio.EndOfStream, anyio.BrokenResourceError):
+                data = b""
+            self.h11.receive_data(data)
+
+
+class HijackedConnection(anyio.abc.ByteStream):
+    """The raw stream of a hijacked request (attach, exec start)."""
+
+    def __init__(self, stream: anyio.abc.ByteStream, initial: bytes) -> None:
+        self._stream = stream
+        self._initial = initial
+
+    async def receive(self, max_bytes: int = 65536) -> bytes:
+        """Bytes from the daemon; ``anyio.EndOfStream`` at its end."""
+        if self._initial:
+            data, self._initial = self._initial[:max_bytes], self._initial[max_bytes:]
+            return data
+        return await self._stream.receive(max_bytes)
+
+    async def send(self, item: bytes) -> None:
+        """Bytes to the daemon (the container's stdin)."""
+        await self._stream.send(item)
+
+    async def send_eof(self) -> None:
+        """Close our writing side: the container sees the end of stdin."""
+        await self._stream.send_eof()
+
+    async def aclose(self) -> None:
+        """Close the connection."""
+        await self._stream.aclose()
+
+    @property
+    def extra_attributes(self) -> Any:
+        return self._stream.extra_attributes
+
+
+class Transport:
+    """Sends requests to one daemon, reusing keep-alive connections."""
+
+    def __init__(self, host: Host, tls: TLSConfig | None = None, timeout: float | None = 60.0) -> None:
+        self.host = host
+        self.timeout = timeout
+        self._ssl = tls.context() if tls is not None else None
+        self._idle: list[_Connection] = []
+        self._authority = "api.moby.localhost" if host.proto == "unix" else f"{host.address}:{host.port}"
+
+    async def _connect(self) -> _Connection:
+        try:
+            with anyio.fail_after(self.timeout):
+                stream: anyio.abc.ByteStream
+                if self.host.proto == "unix":
+                    stream = await anyio.connect_unix(self.host.address)
+                elif self._ssl is not None:
+                    stream = await anyio.connect_tcp(
+                        self.host.address, self.host.port, ssl_context=self._ssl, tls_standard_compatible=False
+                    )
+                else:
+                    stream = await anyio.connect_tcp(self.host.address, self.host.port)
+        except OSError as exc:
+            raise errdefs.Unavailable(
+                f"Cannot connect to the Docker daemon at {self._describe()}. Is the docker daemon running? ({exc})"
+            ) from exc
+        return _Connection(stream)
+
+    def _describe(self) -> str:
+        if self.host.proto == "unix":
+            return f"unix://{self.host.address}"
+        return f"tcp://{self.host.address}:{self.host.port}"
+
+    async def aclose(self) -> None:
+        """Close the idle connections."""
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            await connection.stream.aclose()
+
+    async def _start(
+        self, method: str, target: str, headers: Sequence[tuple[str, str]], body: bytes | None
+    ) -> tuple[_Connection, RawResponse, Any]:
+        last_error: Exception | None = None
+        for attempt in range(2):
+            reused = bool(self._idle) and attempt == 0
+            connection = self._idle.pop() if reused else await self._connect()
+            all_headers = [("Host", self._authority), ("User-Agent", "pymoby-client/0.1.0"), *headers]
+            if body is not None:
+                all_headers.append(("Content-Length", str(len(body))))
+            try:
+                await connection.send(h11.Request(method=method, target=target, headers=all_headers))
+                if body:
+                    await connection.send(h11.Data(data=body))
+                await connection.send(h11.EndOfMessage())
+                event = await connection.next_event()
+                while isinstance(event, h11.InformationalResponse) and event.status_code == 100:
+                    event = await connection.next_event()
+            except (h11.RemoteProtocolError, anyio.BrokenResourceError, anyio.ClosedResourceError, OSError) as exc:
+                await connection.stream.aclose()
+                last_error = exc
+                if reused:
+                    continue  # a keep-alive connection the daemon had closed: try a fresh one
+                raise errdefs.Unavailable(f"error during connect: {exc}") from exc
+            if not isinstance(event, h11.Response | h11.InformationalResponse):
+                await connection.stream.aclose()
+                raise errdefs.System(f"unexpected answer from the daemon: {event!r}")
+            headers_out = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in event.headers}
+            return connection, RawResponse(event.status_code, headers_out), event
+        raise errdefs.Unavailable(f"error during connect: {last_error}")
+
+    async def _finish(self, connection: _Connection) -> None:
+        if connection.h11.our_state is h11.DONE and connection.h11.their_state is h11.DONE:
+            connection.h11.start_next_cycle()
+            self._idle.append(connection)
+        else:
+            await connection.stream.aclose()
+
+    async def request(
+        self, method: str, target: str, headers: Sequence[tuple[str, str]] = (), body: bytes | None = None
+    ) -> tuple[RawResponse, bytes]:
+        """Send a request and read the whole answer."""
+        with anyio.fail_after(self.timeout):
+            connection, response, _ = await self._start(method, target, headers, body)
+            parts = []
+            while True:
+                event = await connection.next_event()
+                if isinstance(event, h11.Data):
+                    parts.append(bytes(event.data))
+                elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
+                    break
+            await self._finish(connection)
+        return response, b"".join(parts)
+
+    async def stream(
+        self, method: str, target: str, headers: Sequence[tuple[str, str]] = (), body: bytes | None = None
+    ) -> tuple[RawResponse, AsyncGenerator[bytes, None]]:
+        """Send a request; the answer's body comes as an async iterator of chunks (no timeout)."""
+        with anyio.fail_after(self.timeout):
+            connection, response, _ = await self._start(method, target, headers, body)
+
+        async def chunks() -> AsyncGenerator[bytes, None]:
+            done = False
+            try:
+                while True:
+                    event = await connection.next_event()
+                    if isinstance(event, h11.Data):
+                        yield bytes(event.data)
+                    elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
+                        done = True
+                        return
+            finally:
+                if done:
+                    await self._finish(connection)
+                else:
+                    with anyio.CancelScope(shield=True):
+                        await connection.stream.aclose()
+
+        return response, chunks()
+
+    async def hijack(
+        self, method: str, target: str, headers: Sequence[tuple[str, str]] = (), body: bytes | None = None
+    ) -> tuple[RawResponse, HijackedConnection | bytes]:
+        """Send an ``Upgrade: tcp`` request; a raw stream on ``101``, else the error body."""
+        upgrade = [("Connection", "Upgrade"), ("Upgrade", "tcp"), *headers]
+        with anyio.fail_after(self.timeout):
+            connection, response, _ = await self._start(method, target, upgrade, body)
+            if response.status == 101:
+                leftover, _ = connection.h11.trailing_data
+                return response, HijackedConnection(connection.stream, bytes(leftover))
+            parts = []
+            while True:
+                event = await connection.next_event()
+                if isinstance(event, h11.Data):
+                    parts.append(bytes(event.data))
+                elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
+                    break
+            await connection.stream.aclose()
+        return response, b"".join(parts)
