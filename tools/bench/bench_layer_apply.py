@@ -1,0 +1,111 @@
+"""Applying layers: pymoby's layer store against GNU ``tar -x`` of the same tar, in the same run.
+
+Two layers: 20,000 small files in 200 directories, and one 512 MB file of
+random bytes (quick mode: 5,000 files and 64 MB). Ours is a full
+``LayerStore.register`` on the vfs driver (decompression check, streaming
+apply, diff ID hash, tar-split, metadata); theirs is ``tar -xf`` as root
+(owners, modes and times kept, as ours does). Both write into fresh
+directories on the same file system, alternating; nothing is dropped from
+the page cache. Output trees are deleted only at the end (deleting 20,000
+files in between slows the next creations down on ext4, whichever side
+comes next). Peak RSS of our side is measured in a child process and
+reported in the note.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from harness import Comparison, alternate, timed
+
+_OURS = """
+import resource, sys, time
+from pathlib import Path
+from pymoby.layer import LayerStore
+store = LayerStore(Path(sys.argv[1]), "vfs")
+start = time.perf_counter()
+with open(sys.argv[2], "rb") as stream:
+    layer = store.register(stream)
+elapsed = time.perf_counter() - start
+store.close()
+print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, layer.diff_id)
+"""
+
+
+def _make_small(tar: Path, work: Path, files: int) -> None:
+    src = work / "small-src"
+    per_dir = 100
+    for d in range(files // per_dir):
+        directory = src / f"dir{d:04d}"
+        directory.mkdir(parents=True)
+        for f in range(per_dir):
+            (directory / f"file{f:03d}.txt").write_bytes(os.urandom(100 + (d * 37 + f * 11) % 1900))
+    subprocess.run(["tar", "-cf", str(tar), "-C", str(src), "."], check=True)
+    shutil.rmtree(src)
+
+
+def _make_large(tar: Path, work: Path, megabytes: int) -> None:
+    src = work / "large-src"
+    src.mkdir()
+    with (src / "blob.bin").open("wb") as out:
+        for _ in range(megabytes):
+            out.write(os.urandom(1 << 20))
+    subprocess.run(["tar", "-cf", str(tar), "-C", str(src), "."], check=True)
+    shutil.rmtree(src)
+
+
+class _Side:
+    def __init__(self, work: Path, tar: Path) -> None:
+        self.work = work
+        self.tar = tar
+        self.count = 0
+        self.peak_kb = 0
+
+    def ours(self) -> float:
+        self.count += 1
+        root = self.work / f"ours-{self.count}"
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+        result = subprocess.run(
+            [sys.executable, "-c", _OURS, str(root), str(self.tar)], check=True, capture_output=True, text=True, env=env
+        )
+        elapsed, peak, _ = result.stdout.split()
+        self.peak_kb = max(self.peak_kb, int(peak))
+        return float(elapsed)
+
+    def theirs(self) -> float:
+        self.count += 1
+        dest = self.work / f"tar-{self.count}"
+        dest.mkdir()
+        return timed(lambda: subprocess.run(["tar", "-xf", str(self.tar), "-C", str(dest)], check=True))
+
+
+def run(quick: bool) -> list[Comparison]:
+    """Measure both layers; see the module docstring."""
+    if os.geteuid() != 0:
+        raise RuntimeError("bench_layer_apply needs root (ownership and device nodes, as in real use)")
+    files = 5_000 if quick else 20_000
+    megabytes = 64 if quick else 512
+    runs = 3 if quick else 5
+    # Both sides write under one temporary directory, so on the same file system.
+    base = Path(tempfile.mkdtemp(prefix="bench-layer-"))
+    comparisons = []
+    try:
+        small_tar = base / "small.tar"
+        _make_small(small_tar, base, files)
+        large_tar = base / "large.tar"
+        _make_large(large_tar, base, megabytes)
+        for label, tar in ((f"apply {files} small files", small_tar), (f"apply one {megabytes} MB file", large_tar)):
+            side = _Side(base / label.replace(" ", "-"), tar)
+            side.work.mkdir()
+            comparison = Comparison(label, "s", "GNU tar -x")
+            alternate(comparison, side.ours, side.theirs, runs)
+            comparison.note = f"pymoby peak RSS {side.peak_kb / 1024:.0f} MB (register in a child process)"
+            comparisons.append(comparison)
+        return comparisons
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
