@@ -8,6 +8,24 @@ Docker's JSON names; :func:`decode` validates as it decodes and raises
 from ._codec import InvalidJSON, decode, encode
 from ._events import EventActor, EventMessage
 from ._filters import Filters, InvalidFilter
+from ._hostconfig import (
+    BindOptions,
+    DeviceMapping,
+    DeviceRequest,
+    DriverConfig,
+    HostConfig,
+    LogConfig,
+    Mount,
+    PortBinding,
+    PortMap,
+    Resources,
+    RestartPolicy,
+    ThrottleDevice,
+    TmpfsOptions,
+    Ulimit,
+    VolumeOptions,
+    WeightDevice,
+)
 from ._stdcopy import FrameDecoder, FrameError, StdStream, encode_frame
 from ._system import (
     AuthConfig,
@@ -36,6 +54,22 @@ from ._versions import (
 )
 
 __all__ = [
+    "BindOptions",
+    "DeviceMapping",
+    "DeviceRequest",
+    "DriverConfig",
+    "HostConfig",
+    "LogConfig",
+    "Mount",
+    "PortBinding",
+    "PortMap",
+    "Resources",
+    "RestartPolicy",
+    "ThrottleDevice",
+    "TmpfsOptions",
+    "Ulimit",
+    "VolumeOptions",
+    "WeightDevice",
     "API_VERSION",
     "MIN_API_VERSION",
     "AuthConfig",
