@@ -14,7 +14,7 @@ import msgspec
 
 from pymoby import errdefs
 
-__all__ = ["InvalidJSON", "decode", "encode"]
+__all__ = ["InvalidJSON", "decode", "decode_lenient", "encode"]
 
 T = TypeVar("T")
 
@@ -47,3 +47,28 @@ def decode(data: bytes | str, type: type[T]) -> T:  # noqa: A002 - msgspec's own
     except msgspec.DecodeError as exc:
         raise InvalidJSON(f"invalid JSON: {exc}") from exc
     return result
+
+
+def _drop_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_nulls(v) for v in value]
+    return value
+
+
+def decode_lenient(data: bytes | str, type: type[T]) -> T:  # noqa: A002 - msgspec's own name for it
+    """Decode JSON ``data`` as ``type`` the way Go's decoder reads a request body.
+
+    A ``null`` member leaves the field at its default (Go keeps the zero
+    value), so clients that send ``"User": null`` (docker-py does) are
+    accepted. Raises :class:`InvalidJSON` like :func:`decode`.
+    """
+    try:
+        raw = msgspec.json.decode(data)
+    except msgspec.DecodeError as exc:
+        raise InvalidJSON(f"invalid JSON: {exc}") from exc
+    try:
+        return msgspec.convert(_drop_nulls(raw), type)
+    except msgspec.ValidationError as exc:
+        raise InvalidJSON(f"invalid JSON: {exc}") from exc

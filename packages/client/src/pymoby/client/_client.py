@@ -15,6 +15,7 @@ import msgspec
 
 from pymoby import api, errdefs
 
+from ._containers import ContainerMethods
 from ._errors import error_from_response
 from ._transport import DEFAULT_HOST, HijackedConnection, RawResponse, TLSConfig, Transport, parse_docker_host
 
@@ -63,7 +64,7 @@ def _time_arg(value: str | int | float | None) -> str | None:
     return None if value is None else str(value)
 
 
-class AsyncClient:
+class AsyncClient(ContainerMethods):
     """An Engine API client (``async with AsyncClient(host) as docker: await docker.info()``).
 
     ``host`` defaults to ``DOCKER_HOST`` (then ``unix:///var/run/docker.sock``);

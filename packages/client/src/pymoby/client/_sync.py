@@ -15,6 +15,7 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from pymoby import api
 
 from ._client import AsyncClient, FiltersArg, Ping, Query
+from ._sync_containers import SyncContainerMethods
 from ._transport import HijackedConnection, TLSConfig
 
 __all__ = ["Client", "SyncHijackedConnection"]
@@ -47,7 +48,7 @@ class SyncHijackedConnection:
         self._portal.call(self._stream.aclose)
 
 
-class Client:
+class Client(SyncContainerMethods):
     """The Engine API client for synchronous code; see :class:`AsyncClient` for the arguments.
 
     Use as a context manager, or call :meth:`close`.
