@@ -18,15 +18,19 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import anyio
+import anyio.abc
 
 from pymoby import api, errdefs
 
-from ._services import ContainerCounter, ContainerdService, ImageCounter, RegistryLogin
+from ._services import ContainerCounter, ContainerdService, ImageCounter, ImageServiceFactory, RegistryLogin
 from ._sysinfo import BinaryVersion, HostInfo, binary_version, go_arch, read_host_info, sysctl_flag
 from .config import DaemonConfig, reload_attributes, reloaded
 from .events import Events
+from .images import ImageService
+from .lifecycle import ContainerService
 
 __all__ = ["ENGINE_VERSION", "Daemon"]
 
@@ -78,6 +82,7 @@ class Daemon:
         registry: Callable[[DaemonConfig], RegistryLogin] | None = None,
         containers: ContainerCounter | None = None,
         images: ImageCounter | None = None,
+        image_service: ImageService | None = None,
         warnings: tuple[str, ...] = (),
     ) -> None:
         self.config = config
@@ -92,8 +97,25 @@ class Daemon:
         self.registry = registry(config) if registry is not None else None
         self.containers = containers
         self.images = images
+        self.image_service = image_service
         self.warnings = warnings
         self._containerd_version: tuple[float, tuple[str, str] | None] = (-1.0, None)
+        #: The container service, when the daemon has images (and so can have containers).
+        self.container_service: ContainerService | None = None
+        if image_service is not None:
+            self.images = image_service
+            self.container_service = ContainerService(
+                config=lambda: self.config,
+                events=self.events,
+                images=image_service,
+                containerd=containerd.client if containerd is not None else None,
+                host=host,
+            )
+            self.containers = self.container_service
+            image_service.containers = self.container_service
+            image_service.committer = _Committer(self.container_service)
+            if image_service.events is None:
+                image_service.events = self.events
 
     @classmethod
     async def new(
@@ -102,16 +124,24 @@ class Daemon:
         *,
         containerd: ContainerdService | None = None,
         registry: Callable[[DaemonConfig], RegistryLogin] | None = None,
+        images: ImageServiceFactory | None = None,
         warnings: tuple[str, ...] = (),
     ) -> Daemon:
-        """Set up the data root and read the host's facts; the stores join here as they land."""
+        """Set up the data root, read the host's facts and open the image service (``images``)."""
         data_root = Path(config.data_root)
 
-        def prepare() -> tuple[HostInfo, str, BinaryVersion | None, BinaryVersion | None]:
+        def prepare() -> tuple[HostInfo, str, BinaryVersion | None, BinaryVersion | None, ImageService | None]:
             data_root.mkdir(mode=0o710, parents=True, exist_ok=True)
-            return read_host_info(data_root), _engine_id(data_root), binary_version("runc"), binary_version("tini")
+            service = images(data_root, config.storage_driver) if images is not None else None
+            return (
+                read_host_info(data_root),
+                _engine_id(data_root),
+                binary_version("runc"),
+                binary_version("tini"),
+                service,
+            )
 
-        host, engine_id, runc, init = await anyio.to_thread.run_sync(prepare)
+        host, engine_id, runc, init, image_service = await anyio.to_thread.run_sync(prepare)
         return cls(
             config,
             host=host,
@@ -120,8 +150,24 @@ class Daemon:
             runc=runc,
             init=init,
             registry=registry,
+            image_service=image_service,
             warnings=warnings,
         )
+
+    async def run(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        """Run the daemon's background work (the container service) until cancelled; then shut it down."""
+        try:
+            async with anyio.create_task_group() as tg:
+                if self.image_service is not None:
+                    await tg.start(self.image_service.serve)
+                if self.container_service is not None:
+                    await tg.start(self.container_service.run)
+                task_status.started()
+                await anyio.sleep_forever()
+        finally:
+            if self.image_service is not None:
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(self.image_service.close)
 
     # -- reload --------------------------------------------------------------------
     def reload(self, new: DaemonConfig) -> None:
@@ -312,12 +358,22 @@ class Daemon:
 
     # -- /system/df ------------------------------------------------------------------
     async def system_disk_usage(self, kinds: frozenset[str]) -> api.DiskUsage:
-        """Disk usage; empty lists until the stores land (their owners fill these in)."""
+        """Disk usage of images (with how many containers use each) and containers (with their sizes)."""
         want = kinds or frozenset({"container", "image", "volume", "build-cache"})
+        images: list[Any] = []
+        containers: list[Any] = []
+        layers_size = 0
+        service, image_service = self.container_service, self.image_service
+        if service is not None and "container" in want:
+            containers = [api.decode(api.encode(c), dict) for c in await service.disk_usage()]
+        if image_service is not None and "image" in want:
+            summaries = await image_service.list_images(api.Filters(), all_images=True, shared_size=True)
+            images = [api.decode(api.encode(summary), dict) for summary in summaries]
+            layers_size = await anyio.to_thread.run_sync(image_service.layers.disk_usage)
         return api.DiskUsage(
-            layers_size=0,
-            images=[] if "image" in want else None,
-            containers=[] if "container" in want else None,
+            layers_size=layers_size,
+            images=images if "image" in want else None,
+            containers=containers if "container" in want else None,
             volumes=[] if "volume" in want else None,
             build_cache=[] if "build-cache" in want else None,
         )
@@ -335,3 +391,26 @@ class Daemon:
         if self.registry is None:
             raise errdefs.NotImplemented("registry login is not available in this build of pymobyd")
         return await self.registry.login(config)
+
+
+class _Committer:
+    """The container service as the image service's ``ContainerCommitter``."""
+
+    def __init__(self, service: ContainerService) -> None:
+        self._service = service
+
+    async def commit_source(self, name: str) -> Any:
+        """The container to commit."""
+        return await self._service.commit_source(name)
+
+    async def pause(self, container_id: str) -> None:
+        """Freeze it while its layer is read."""
+        await self._service.pause_for_commit(container_id)
+
+    async def unpause(self, container_id: str) -> None:
+        """Thaw it."""
+        await self._service.unpause_after_commit(container_id)
+
+    def log_commit(self, container_id: str, attributes: dict[str, str]) -> None:
+        """The ``commit`` event."""
+        self._service.log_commit(container_id, attributes)

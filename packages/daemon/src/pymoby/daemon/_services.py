@@ -11,14 +11,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from pymoby import api
 
 if TYPE_CHECKING:
-    from .config import DaemonConfig
+    from pymoby.libcontainerd import Client
 
-__all__ = ["ContainerCounter", "ContainerdFactory", "ContainerdService", "Components", "ImageCounter", "RegistryLogin"]
+    from .config import DaemonConfig
+    from .images import ImageService
+
+__all__ = [
+    "Components",
+    "ContainerCounter",
+    "ContainerdFactory",
+    "ContainerdService",
+    "ImageCounter",
+    "ImageServiceFactory",
+    "RegistryLogin",
+]
 
 
 class ContainerdService(Protocol):
@@ -27,6 +39,11 @@ class ContainerdService(Protocol):
     @property
     def address(self) -> str:
         """Path of containerd's gRPC socket."""
+        ...
+
+    @property
+    def client(self) -> Client:
+        """The gRPC client in the daemon's containerd namespace (one channel, reused)."""
         ...
 
     async def version(self) -> tuple[str, str]:
@@ -59,6 +76,8 @@ class RegistryLogin(Protocol):
 
 
 ContainerdFactory = Callable[["DaemonConfig"], AbstractAsyncContextManager[ContainerdService]]
+#: Opens the image service (layer, image and reference stores) under a data root with a graph driver.
+ImageServiceFactory = Callable[[Path, str], "ImageService"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,3 +86,4 @@ class Components:
 
     containerd: ContainerdFactory | None = None
     registry_login: Callable[[DaemonConfig], RegistryLogin] | None = None
+    images: ImageServiceFactory | None = None

@@ -29,6 +29,7 @@ from ..server import (
     HostAddress,
     Listener,
     Middleware,
+    Router,
     Server,
     ServerConfig,
     TLSOptions,
@@ -36,7 +37,11 @@ from ..server import (
     load_listeners,
     parse_host,
 )
+from ..server.router.container import ContainerRouter
+from ..server.router.exec import ExecRouter
+from ..server.router.image import ImageRouter
 from ..server.router.system import SystemRouter
+from ..server.router.volume import ArchiveRoutes
 from ._pidfile import DaemonLock
 
 __all__ = ["DEFAULT_SOCKET", "DaemonCli"]
@@ -134,7 +139,11 @@ class DaemonCli:
                     containerd = await stack.enter_async_context(self.components.containerd(config))
                     log.info("containerd is serving at %s", containerd.address)
                 daemon = await Daemon.new(
-                    config, containerd=containerd, registry=self.components.registry_login, warnings=tuple(warnings)
+                    config,
+                    containerd=containerd,
+                    registry=self.components.registry_login,
+                    images=self.components.images,
+                    warnings=tuple(warnings),
                 )
                 self.daemon = daemon
                 middlewares: list[Middleware] = [
@@ -145,8 +154,16 @@ class DaemonCli:
                     middlewares.append(CORSMiddleware(config.api_cors_header))
                 if config.debug:
                     middlewares.append(DebugMiddleware())
-                server = Server(self.server_config, [SystemRouter(daemon)], middlewares)
+                routers: list[Router] = [SystemRouter(daemon)]
+                if daemon.image_service is not None:
+                    routers.append(ImageRouter(daemon.image_service))
+                if daemon.container_service is not None:
+                    routers.append(ContainerRouter(daemon.container_service))
+                    routers.append(ArchiveRoutes(daemon.container_service))
+                    routers.append(ExecRouter(daemon.container_service))
+                server = Server(self.server_config, routers, middlewares)
                 async with anyio.create_task_group() as tg:
+                    await tg.start(daemon.run)
                     await tg.start(server.serve, listeners)
                     log.info("Daemon has completed initialization")
                     ready.set()

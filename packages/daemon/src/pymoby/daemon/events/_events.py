@@ -87,10 +87,12 @@ class Events:
         """
         filters = filters or api.Filters()
         now = self._clock()
+        # As Docker: with neither ``since`` nor ``until`` only live events are sent.
         past = [
             m
             for m in self._recent
-            if (since is None or m.time_nano >= since)
+            if (since is not None or until is not None)
+            and (since is None or m.time_nano >= since)
             and (until is None or m.time_nano <= until)
             and event_matches(filters, m)
         ]
