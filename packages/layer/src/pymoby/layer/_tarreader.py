@@ -41,6 +41,8 @@ _KNOWN = frozenset((REGTYPE, CONTTYPE, GNU_DUMPDIR)) | _HEADER_ONLY
 _META = frozenset((XHDTYPE, XGLTYPE, GNU_LONGNAME, GNU_LONGLINK))
 _USTAR = b"ustar\x00"
 _SMALL = 64 << 10
+#: Largest payload :meth:`TarReader.take_payload` hands out as bytes.
+_HANDOFF = 1 << 20
 
 
 class TarReader:
@@ -272,6 +274,28 @@ class TarReader:
         self._buf, self._pos = buf, pos
         self._remaining = 0
         self._skip_padding()
+
+    def take_payload(self, name: str) -> bytes | None:
+        """The current entry's payload if it is small and already buffered, noted in the split as the file ``name``.
+
+        None (nothing consumed) otherwise: then use :meth:`copy_payload`. Lets
+        the caller hand the bytes to another thread to write.
+        """
+        remaining = self._remaining
+        pos = self._pos
+        end = pos + remaining
+        pad = self._pad
+        if remaining > _HANDOFF or end + pad > len(self._buf):
+            return None
+        self._flush_pending()
+        if self._split is not None:
+            self._split.payload(name, remaining)
+        data = self._buf[pos:end]
+        if pad:
+            self._raw_from = end
+        self._pos = end + pad
+        self._remaining = self._pad = 0
+        return data
 
     def read_payload(self, limit: int = MAX_SPECIAL_SIZE) -> bytes:
         """The current entry's payload as bytes (kept raw in the split). Raises InvalidTar above ``limit``."""
