@@ -2,9 +2,10 @@
 
 Each xdist worker builds its busybox archive once; every daemon has its own
 base directory (data root, exec root, socket, containerd), so workers never
-share anything. Daemons are stopped (their containers with them) and their
-directories removed after use; a daemon that exits with an error fails the
-test that used it.
+share anything (each daemon has its own bridge and address pool too).
+Daemons are stopped (their containers with them) and their directories
+removed after use; a daemon that exits with an error, or leaves a device,
+namespace, mount or iptables rule on the host, fails the test that used it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 from support.images import busybox_image_archive
-from support.pymobyd import Pymobyd, start_pymobyd
+from support.pymobyd import Pymobyd, load_busybox, start_pymobyd
 
 pytestmark = pytest.mark.root
 
@@ -37,21 +38,6 @@ def busybox_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return archive
 
 
-def load_busybox(daemon: Pymobyd, archive: Path) -> None:
-    """``docker load`` the busybox archive into ``daemon``."""
-    result = daemon.docker("load", "-i", str(archive))
-    assert b"Loaded image: busybox:latest" in result.stdout
-
-
-def _finish(daemon: Pymobyd, remove: bool = True) -> str | None:
-    killed = daemon.process.poll() == -9  # a test killed it on purpose
-    code = daemon.stop()
-    log = daemon.log()
-    if remove:
-        daemon.remove()
-    return None if code == 0 or killed else f"pymobyd exited with {code}:\n{log[-4000:]}"
-
-
 @pytest.fixture(scope="module")
 def daemon(busybox_archive: Path) -> Iterator[Pymobyd]:
     """One daemon with busybox for a module's tests (each test cleans up its own containers)."""
@@ -60,7 +46,7 @@ def daemon(busybox_archive: Path) -> Iterator[Pymobyd]:
         load_busybox(instance, busybox_archive)
         yield instance
     finally:
-        failure = _finish(instance)
+        failure = instance.finish()
         if failure:
             pytest.fail(failure)
 
@@ -83,7 +69,7 @@ def start_daemon(busybox_archive: Path) -> Iterator[Start]:
     for index in reversed(range(len(started))):
         instance = started[index]
         shared = any(other.base == instance.base for other in started[:index])
-        failure = _finish(instance, remove=not shared)
+        failure = instance.finish(remove=not shared)
         if failure:
             failures.append(failure)
     if failures:

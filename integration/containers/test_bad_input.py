@@ -51,6 +51,8 @@ def _footprint(daemon: Pymobyd) -> dict[str, Any]:
         "mounts": _mounts_under(daemon.data_root),
         "containerd": _containerd_containers(daemon),
         "listed": daemon.docker("ps", "-aq").stdout.split(),
+        "network records": sorted(p.name for p in (daemon.data_root / "network" / "containers").glob("*.json")),
+        "volumes": daemon.docker("volume", "ls", "-q").stdout.split(),
     }
 
 
@@ -90,7 +92,21 @@ CASES = [
     ("bad log option",
      {"host_config": api.HostConfig(network_mode="none", log_config=api.LogConfig("json-file", {"max-size": "x"}))},
      errdefs.InvalidParameter, ""),
-    ("bridge network", {"host_config": api.HostConfig()}, errdefs.NotImplemented, "network bridge is not supported"),
+    ("published port with container network",
+     {"host_config": api.HostConfig(network_mode="container:ghost", port_bindings={"80/tcp": [api.PortBinding()]})},
+     errdefs.InvalidParameter, "conflicting options: port publishing and the container type network mode"),
+    ("alias on the default bridge", {"host_config": api.HostConfig(), "networking_config": api.NetworkingConfig(
+        endpoints_config={"bridge": api.EndpointSettings(aliases=["x"])})},
+     errdefs.InvalidParameter, "network-scoped alias is supported only for containers in user defined networks"),
+    ("missing bind source", {"host_config": api.HostConfig(
+        network_mode="none", mounts=[api.Mount(type="bind", source="/no/such/dir", target="/x")])},
+     errdefs.InvalidParameter, "bind source path does not exist: /no/such/dir"),
+    ("volume over a file", {"volumes": {"/etc/passwd": {}}}, errdefs.System,
+     "cannot mount volume over existing file"),
+    ("duplicate mount point", {"host_config": api.HostConfig(network_mode="none", binds=["/tmp:/d", "/var:/d"])},
+     errdefs.InvalidParameter, "Duplicate mount point: /d"),
+    ("volumes from a ghost", {"host_config": api.HostConfig(network_mode="none", volumes_from=["ghost"])},
+     errdefs.InvalidParameter, "No such container: ghost"),
 ]  # fmt: skip
 
 

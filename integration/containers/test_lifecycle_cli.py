@@ -320,13 +320,6 @@ def test_host_network_and_network_files(daemon: Pymobyd) -> None:
     assert " /etc/hostname " in mounts
 
 
-def test_bridge_networking_is_refused_with_a_clear_error(daemon: Pymobyd) -> None:
-    result = daemon.docker("run", "--rm", "busybox", "true", check=False)
-    assert result.returncode == 125
-    assert b"network bridge is not supported by pymobyd yet" in result.stderr
-    assert out(daemon, "ps", "-aq", "--filter", "ancestor=busybox", "--filter", "status=created") == ""
-
-
 def test_prune_removes_stopped_containers(daemon: Pymobyd) -> None:
     out(daemon, "run", "--name", "p1", "--network", "none", "-l", "prune=yes", "busybox", "true")
     out(daemon, "run", "--name", "p2", "--network", "none", "-l", "prune=no", "busybox", "true")

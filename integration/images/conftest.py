@@ -9,6 +9,7 @@ registry with pymoby-registry.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
@@ -34,15 +35,23 @@ def short_base(prefix: str) -> Path:
 @pytest.fixture(scope="session")
 def registry() -> Iterator[RegistryServer]:
     """An open registry (docker-registry 2.8) on a free port."""
-    with start_registry(short_base("pir-") / "registry") as server:
-        yield server
+    base = short_base("pir-")
+    try:
+        with start_registry(base / "registry") as server:
+            yield server
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
 def other_registry() -> Iterator[RegistryServer]:
     """A second open registry (pushes between registries)."""
-    with start_registry(short_base("pir-") / "registry") as server:
-        yield server
+    base = short_base("pir-")
+    try:
+        with start_registry(base / "registry") as server:
+            yield server
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -55,8 +64,12 @@ def token_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TokenServ
 @pytest.fixture(scope="session")
 def token_registry(token_server: TokenServer) -> Iterator[RegistryServer]:
     """A registry with token auth."""
-    with start_registry(short_base("pit-") / "registry", token_server=token_server) as server:
-        yield server
+    base = short_base("pit-")
+    try:
+        with start_registry(base / "registry", token_server=token_server) as server:
+            yield server
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -1,26 +1,28 @@
-"""Fixtures for the network tests: a NetworkController per test, on this worker's own bridge and pools.
+"""Fixtures for the network tests: real pymobyd daemons, and a bare NetworkController for the kernel-level ones.
 
-Every test gets a bridge ``pmt<worker>x<n>``, iptables chains named after it
-and an address pool 10.<180+worker>.<16n>.0/20, so parallel workers (and a
-real dockerd, on 172.17.0.0/16) never collide. At the end the controller is
-closed, everything it made in the kernel is purged, and the test fails if
-anything is left.
+``daemon`` (one per module) and ``start_daemon`` (per test, for restarts and
+crashes) are real pymobyd processes with the busybox image, each on a bridge
+and address pool of its own (``support.pymobyd`` hands out network slots),
+driven by the docker CLI and docker-py. ``controller`` is a
+NetworkController in the test process with a bridge ``pmt<worker>x<n>``,
+iptables chains named after it and an address pool 10.<180+worker>.<16n>.0/20.
+At the end everything is stopped and purged, and the test fails if a device,
+namespace, mount or rule is left in the kernel.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
-import shutil
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import anyio
 import pytest
-from networks.netdaemon import Netd, start_netd
 from networks.nshelp import Box, kernel_leftovers, net_config
+from support.images import busybox_image_archive
+from support.pymobyd import Pymobyd, load_busybox, start_pymobyd
 
 from pymoby.daemon.events import Events
 from pymoby.daemon.network import ContainerNetworkSpec, NetworkConfig, NetworkController
@@ -94,30 +96,55 @@ def start(controller: NetworkController, tmp_path: Path) -> Start:
     return run
 
 
-@pytest.fixture
-def netd(worker: int) -> Iterator[Netd]:
-    """A network-only API daemon on this worker's own bridge and pool; stopped, purged, checked clean."""
-    number = next(_counter) % 16
-    base = Path(tempfile.mkdtemp(prefix="pmn-", dir="/tmp"))  # short: unix socket paths are limited
-    daemon = start_netd(base, f"pmd{worker}x{number}", f"10.{180 + worker}.{number * 16}.0/20")
+def _base() -> Path:
+    # Short: unix socket paths are limited to 108 bytes.
+    return Path(tempfile.mkdtemp(prefix="pmn-", dir="/tmp"))
+
+
+@pytest.fixture(scope="session")
+def busybox_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A ``docker save`` archive of busybox (tagged ``busybox:latest``), built once per worker."""
+    work = tmp_path_factory.mktemp("busybox-image")
+    archive = work / "busybox.tar"
+    busybox_image_archive(archive, work)
+    return archive
+
+
+@pytest.fixture(scope="module")
+def daemon(busybox_archive: Path) -> Iterator[Pymobyd]:
+    """One pymobyd with busybox for a module's tests (each test removes its own containers and networks)."""
+    instance = start_pymobyd(_base())
     try:
-        yield daemon
+        load_busybox(instance, busybox_archive)
+        yield instance
     finally:
-        code = daemon.stop()
-        state = daemon.config
-        devices = _recorded_devices(state)
-        anyio.run(NetworkController.purge, state)
-        left = kernel_leftovers(state, devices)
-        log = daemon.log()
-        shutil.rmtree(base, ignore_errors=True)
-    assert code == 0, log[-3000:]
-    assert left == [], f"left in the kernel: {left}"
+        failure = instance.finish()
+        if failure:
+            pytest.fail(failure)
 
 
-def _recorded_devices(config: NetworkConfig) -> list[str]:
-    from pymoby.daemon.network._store import RecordStore
+StartDaemon = Callable[..., Pymobyd]
 
-    store = RecordStore(config.state_dir)
-    names = [n.device for n in store.load_networks() if n.device]
-    names += [e.veth for c in store.load_containers() for e in c.endpoints if e.veth]
-    return names
+
+@pytest.fixture
+def start_daemon(busybox_archive: Path) -> Iterator[StartDaemon]:
+    """``start_daemon(*flags, base=..., load=True)``: daemons stopped, checked and removed after the test."""
+    started: list[Pymobyd] = []
+
+    def start(*args: str, base: Path | None = None, load: bool = True, **kwargs: Any) -> Pymobyd:
+        instance = start_pymobyd(base or _base(), *args, **kwargs)
+        started.append(instance)
+        if load:
+            load_busybox(instance, busybox_archive)
+        return instance
+
+    yield start
+    failures = []
+    for index in reversed(range(len(started))):  # latest first: a restarted daemon shares its base
+        instance = started[index]
+        shared = any(other.base == instance.base for other in started[:index])
+        failure = instance.finish(remove=not shared)
+        if failure:
+            failures.append(failure)
+    if failures:
+        pytest.fail("\n".join(failures))

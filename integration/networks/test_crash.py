@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import json
-import shutil
+import signal
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-import anyio
 import pytest
-from networks.netdaemon import start_netd
-from networks.nshelp import kernel_leftovers
+from networks.conftest import StartDaemon
 
-from pymoby.daemon.network import NetworkController
 from pymoby.daemon.network._store import RecordStore
 
 pytestmark = pytest.mark.root
@@ -29,46 +25,36 @@ def link_exists(name: str) -> bool:
     return subprocess.run(["ip", "link", "show", name], capture_output=True, check=False).returncode == 0
 
 
-def test_a_daemon_killed_with_sigkill_leaves_nothing_stale_after_its_restart(worker: int) -> None:
-    base = Path(tempfile.mkdtemp(prefix="pmk-", dir="/tmp"))
-    bridge, pool = f"pmk{worker}", f"10.{180 + worker}.240.0/20"
-    first = start_netd(base, bridge, pool)
-    try:
-        assert first.docker("network", "create", "--subnet", "10.99.86.0/24", "crashnet").returncode == 0
-        box = first.container("victim", "crashnet", Ports={"80/tcp": [{}]})
-        first.container("bystander")
-        assert box["NetworkSettings"]["Ports"]["80/tcp"][0]["HostPort"]
-        veths = [e.veth for c in RecordStore(base / "root" / "network").load_containers() for e in c.endpoints]
-        first.kill()
-        # As with Docker, a crash leaves the kernel state behind ...
-        assert len(veths) == 2
-        assert all(link_exists(v) for v in veths)
-        assert Path(box["NetnsPath"]).exists()
-        chain = f"PYMOBY-{bridge}"
-        assert len(nat_rules(chain)) == 1
+def test_a_daemon_killed_with_sigkill_leaves_nothing_stale_after_its_restart(start_daemon: StartDaemon) -> None:
+    first = start_daemon()
+    assert first.docker("network", "create", "--subnet", "10.99.86.0/24", "crashnet", check=False).returncode == 0
+    first.docker("run", "-d", "--name", "victim", "--network", "crashnet", "-p", "80", "busybox", "sleep", "300")
+    first.docker("run", "-d", "--name", "bystander", "busybox", "sleep", "300")
+    port = json.loads(first.docker("inspect", "victim").stdout)[0]["NetworkSettings"]["Ports"]["80/tcp"]
+    assert port[0]["HostPort"]
+    config = first.network_config()
+    veths = [e.veth for c in RecordStore(config.state_dir).load_containers() for e in c.endpoints]
+    first.process.send_signal(signal.SIGKILL)
+    first.process.wait()
+    # As with Docker, a crash leaves the kernel state behind ...
+    assert len(veths) == 2
+    assert all(link_exists(v) for v in veths)
+    chain = f"PYMOBY{config.chain_suffix}"
+    assert len(nat_rules(chain)) == 1
 
-        second = start_netd(base, bridge, pool)
-        try:
-            # ... and the restart, with no container left running, cleans it all up.
-            assert not any(link_exists(v) for v in veths)
-            assert list((base / "exec" / "netns").iterdir()) == []
-            assert nat_rules(chain) == []
-            inspect = json.loads(second.docker("network", "inspect", "crashnet").stdout)[0]
-            assert inspect["Containers"] == {}
-            assert second.docker("network", "rm", "crashnet").returncode == 0
-            assert not link_exists("pmb-" + inspect["Id"][:11])
-            again = second.container("victim2", "bridge")
-            assert again["NetworkSettings"]["Networks"]["bridge"]["IPAddress"]
-        finally:
-            assert second.stop() == 0, second.log()[-2000:]
-    finally:
-        if first.process.poll() is None:
-            first.kill()
-        config = first.config
-        anyio.run(NetworkController.purge, config)
-        left = kernel_leftovers(config, [])
-        shutil.rmtree(base, ignore_errors=True)
-    assert left == []
+    second = start_daemon(base=first.base, load=False)
+    # ... and the restart (no live-restore: the containers are stopped) cleans it all up.
+    states = second.docker("ps", "-a", "--format", "{{.Names}} {{.State}}").stdout.decode().split("\n")
+    assert sorted(filter(None, states)) == ["bystander exited", "victim exited"]
+    assert not any(link_exists(v) for v in veths)
+    assert list(config.netns_dir.iterdir()) == []
+    assert nat_rules(chain) == []
+    inspect = json.loads(second.docker("network", "inspect", "crashnet").stdout)[0]
+    assert inspect["Containers"] == {}
+    second.docker("rm", "victim", "bystander")
+    assert second.docker("network", "rm", "crashnet", check=False).returncode == 0
+    again = second.docker("run", "--rm", "busybox", "ip", "-4", "-o", "addr", "show", "eth0").stdout.decode()
+    assert "inet " in again
 
 
 def test_published_ports_and_bridges_work_when_forward_policy_is_drop(tmp_path: Path) -> None:

@@ -384,3 +384,29 @@ async def test_expect_100_continue_is_answered_before_the_body(serve: Any, raw: 
                     except anyio.EndOfStream:
                         break
     assert answer.endswith(b'{"Received":5}')
+
+
+async def test_a_large_body_sent_to_an_unknown_path_is_read_and_answered_404(serve: Any, raw: Any) -> None:
+    size = 24 << 20
+    async with serve([Routes()]) as path:
+        with anyio.fail_after(30):
+            async with await anyio.connect_unix(path) as stream:
+                head = f"POST /v1.45/no/such/route HTTP/1.1\r\nHost: x\r\nContent-Length: {size}\r\n\r\n".encode()
+                answer = b""
+
+                async def read_answer() -> None:
+                    nonlocal answer
+                    while b'"page not found"}' not in answer:
+                        answer += await stream.receive()
+
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(read_answer)
+                    await stream.send(head)
+                    for _ in range(size >> 20):
+                        await stream.send(b"x" * (1 << 20))  # a reset connection would raise here
+                assert answer.startswith(b"HTTP/1.1 404 Not Found")
+                assert b"Connection: close" not in answer
+                # The body was drained: the same connection serves the next request.
+                await stream.send(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+                again = await stream.receive()
+                assert again.startswith(b"HTTP/1.1 200 OK")

@@ -13,10 +13,10 @@ from pymoby.daemon.container import (
     ExitStatus,
     HealthState,
     ListQuery,
-    MountPointRecord,
     command_string,
     summary,
 )
+from pymoby.daemon.volume import MountPoint
 
 IMAGE_A = "sha256:" + "a" * 64
 IMAGE_B = "sha256:" + "b" * 64
@@ -58,7 +58,7 @@ def store() -> ContainerStore:
         container(5, "frozen", status="paused"),
     ]
     fleet[3].state.health = HealthState(status="healthy")
-    fleet[3].mount_points = {"/data": MountPointRecord(source="/srv", destination="/data", type="bind")}
+    fleet[3].mount_points = {"/data": MountPoint(source="/srv", destination="/data", type="bind")}
     for c in fleet:
         store.names.reserve(c.name, c.id)
         store.add(c)

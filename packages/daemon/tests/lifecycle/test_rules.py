@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import msgspec
 import pytest
 
 from pymoby import api, errdefs
-from pymoby.daemon.container import Container
 from pymoby.daemon.lifecycle._create import _normalize, merge_image_config
 from pymoby.daemon.lifecycle._health import health_test
 from pymoby.daemon.lifecycle._inspect import parse_ps_output
-from pymoby.daemon.lifecycle._mounts import mount_points_for, oci_mounts_for
-from pymoby.daemon.lifecycle._netfiles import network_files, resolv_conf
 from pymoby.daemon.lifecycle._start import exit_code_for
 from pymoby.daemon.lifecycle._stats import to_stats
 from pymoby.daemon.lifecycle._validate import parse_signal, validate_config, validate_host_config
@@ -127,8 +123,6 @@ def test_working_dir_is_cleaned() -> None:
         ({"shm_size": -1}, errdefs.InvalidParameter, "SHM size can not be less than 0"),
         ({"ipc_mode": "weird"}, errdefs.InvalidParameter, "invalid IPC mode: weird"),
         ({"memory": 1}, errdefs.InvalidParameter, "Minimum memory limit allowed is 6MB"),
-        ({"network_mode": "bridge"}, errdefs.NotImplemented, "network bridge is not supported by pymobyd yet"),
-        ({"network_mode": "mynet"}, errdefs.NotImplemented, "network mynet is not supported"),
     ],
 )  # fmt: skip
 def test_host_config_checks(fields: dict[str, object], kind: type[Exception], message: str) -> None:
@@ -143,7 +137,7 @@ def test_update_does_not_check_the_network_mode() -> None:
     assert validate_host_config(api.HostConfig(memory=64 << 20), SysInfo(), update=True) == []
 
 
-# -- start errors, network files, mounts ----------------------------------------------------
+# -- start errors ----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -158,66 +152,6 @@ def test_update_does_not_check_the_network_mode() -> None:
 )
 def test_exit_codes_of_start_failures(message: str, code: int, user: bool) -> None:
     assert exit_code_for(message) == (code, user)
-
-
-def test_resolv_conf_drops_loopback_servers_for_private_networks() -> None:
-    host = "# comment\nnameserver 127.0.0.53\nsearch corp.example\noptions edns0\n"
-    assert resolv_conf(host, api.HostConfig(), host_network=False) == (
-        "nameserver 8.8.8.8\nnameserver 8.8.4.4\nsearch corp.example\noptions edns0\n"
-    )
-    assert resolv_conf(host, api.HostConfig(), host_network=True).startswith("nameserver 127.0.0.53\n")
-    custom = api.HostConfig(dns=["1.1.1.1"], dns_search=["a.b"], dns_options=["ndots:2"])
-    assert resolv_conf(host, custom, host_network=False) == "nameserver 1.1.1.1\nsearch a.b\noptions ndots:2\n"
-
-
-def test_network_files_of_a_private_container(tmp_path: Path) -> None:
-    c = Container(
-        "a" * 64, "/x", root=tmp_path, created=1, path="sh", args=[],
-        config=api.ContainerConfig(hostname="box", domainname="example.org"),
-        host_config=api.HostConfig(network_mode="none", extra_hosts=["db:10.0.0.2"]),
-        image_id="", driver="overlay2",
-    )  # fmt: skip
-    files = network_files(c)
-    assert files["hostname"] == "box\n"
-    assert files["hosts"].startswith("127.0.0.1\tlocalhost\n")
-    assert files["hosts"].endswith("10.0.0.2\tdb\n")
-
-
-def test_binds_and_mounts_become_mount_points_and_oci_mounts(tmp_path: Path) -> None:
-    hc = api.HostConfig(
-        binds=[f"{tmp_path}:/data:ro,rshared"],
-        mounts=[api.Mount(type="tmpfs", target="/scratch", tmpfs_options=api.TmpfsOptions(size_bytes=1 << 20))],
-    )
-    points = mount_points_for(hc)
-    assert points["/data"].rw is False
-    assert points["/data"].propagation == "rshared"
-    assert points["/data"].mode == "ro,rshared"
-    mounts = oci_mounts_for(points)
-    assert {
-        "destination": "/data",
-        "type": "bind",
-        "source": str(tmp_path),
-        "options": ["rbind", "ro", "rshared"],
-    } in mounts
-    tmpfs = next(m for m in mounts if m["destination"] == "/scratch")
-    assert tmpfs["type"] == "tmpfs"
-    assert f"size={1 << 20}" in tmpfs["options"]
-
-
-@pytest.mark.parametrize(
-    ("hc", "kind", "message"),
-    [
-        (api.HostConfig(binds=["named:/data"]), errdefs.NotImplemented, "named and anonymous volumes are not"),
-        (api.HostConfig(binds=["/a:/b:bogus"]), errdefs.InvalidParameter, "invalid mode: bogus"),
-        (api.HostConfig(binds=["/a:/b", "/c:/b"]), errdefs.InvalidParameter, "Duplicate mount point: /b"),
-        (api.HostConfig(binds=["/a"]), errdefs.InvalidParameter, "invalid volume specification: '/a'"),
-        (api.HostConfig(mounts=[api.Mount(type="bind", source="/no/such/dir", target="/x")]),
-         errdefs.InvalidParameter, "bind source path does not exist: /no/such/dir"),
-    ],
-)  # fmt: skip
-def test_bad_mounts(hc: api.HostConfig, kind: type[Exception], message: str) -> None:
-    with pytest.raises(kind, match=message):
-        mount_points_for(hc)
 
 
 # -- top, health, stats ------------------------------------------------------------------------

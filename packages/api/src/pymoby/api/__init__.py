@@ -5,6 +5,7 @@ Docker's JSON names; :func:`decode` validates as it decodes and raises
 ``errdefs.InvalidParameter`` naming the bad field.
 """
 
+from ._build import BuildCachePruneResponse, BuildResult
 from ._codec import InvalidJSON, decode, decode_lenient, encode
 from ._containers import (
     BlkioStatEntry,
@@ -148,6 +149,8 @@ __all__ = [
     "BindOptions",
     "BlkioStatEntry",
     "BlkioStats",
+    "BuildCachePruneResponse",
+    "BuildResult",
     "CPUStats",
     "CPUUsage",
     "Commit",

@@ -1,8 +1,9 @@
 """The ``Daemon``: owns the engine's services and answers the system endpoints.
 
 It implements the system router's backend (``/version``, ``/info``,
-``/events``, ``/system/df``, ``/auth``); the container, image, network and
-volume services join it as they land, each behind its own Protocol.
+``/events``, ``/system/df``, ``/auth``) and holds the image service, the
+network controller, the volume service and the container service that
+drives them (each router takes one of them as its backend).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from .config import DaemonConfig, reload_attributes, reloaded
 from .events import Events
 from .images import ImageService
 from .lifecycle import ContainerService
+from .network import NetworkController
+from .volume import ContainerMounts, VolumeService
 
 __all__ = ["ENGINE_VERSION", "Daemon"]
 
@@ -83,6 +86,8 @@ class Daemon:
         containers: ContainerCounter | None = None,
         images: ImageCounter | None = None,
         image_service: ImageService | None = None,
+        networks: NetworkController | None = None,
+        volumes: VolumeService | None = None,
         warnings: tuple[str, ...] = (),
     ) -> None:
         self.config = config
@@ -100,16 +105,31 @@ class Daemon:
         self.image_service = image_service
         self.warnings = warnings
         self._containerd_version: tuple[float, tuple[str, str] | None] = (-1.0, None)
-        #: The container service, when the daemon has images (and so can have containers).
+        #: The network controller (``/networks``, the containers' networks), when the daemon has one.
+        self.networks = networks
+        #: The volume service (``/volumes``, the containers' volumes), when the daemon has one.
+        self.volumes = volumes
+        #: The container service, when the daemon has images, networks and volumes (and so can have containers).
         self.container_service: ContainerService | None = None
         if image_service is not None:
             self.images = image_service
+            # Pulls and pushes use the daemon's mirrors, insecure registries and transfer limits.
+            image_service.configure(config)
+        if image_service is not None and networks is not None and volumes is not None:
+            mounts = ContainerMounts(
+                volumes,
+                daemon_root=config.data_root,
+                scratch_dir=Path(config.exec_root) / "volume-mounts",
+                events=self.events,
+            )
             self.container_service = ContainerService(
                 config=lambda: self.config,
                 events=self.events,
                 images=image_service,
                 containerd=containerd.client if containerd is not None else None,
                 host=host,
+                networks=networks,
+                mounts=mounts,
             )
             self.containers = self.container_service
             image_service.containers = self.container_service
@@ -125,9 +145,17 @@ class Daemon:
         containerd: ContainerdService | None = None,
         registry: Callable[[DaemonConfig], RegistryLogin] | None = None,
         images: ImageServiceFactory | None = None,
+        events: Events | None = None,
+        networks: NetworkController | None = None,
+        volumes: VolumeService | None = None,
         warnings: tuple[str, ...] = (),
     ) -> Daemon:
-        """Set up the data root, read the host's facts and open the image service (``images``)."""
+        """Set up the data root, read the host's facts and open the image service (``images``).
+
+        ``networks`` and ``volumes`` are opened by the caller (they outlive the
+        daemon's run: containers are stopped before they close), on the same
+        ``events`` bus.
+        """
         data_root = Path(config.data_root)
 
         def prepare() -> tuple[HostInfo, str, BinaryVersion | None, BinaryVersion | None, ImageService | None]:
@@ -151,6 +179,9 @@ class Daemon:
             init=init,
             registry=registry,
             image_service=image_service,
+            events=events,
+            networks=networks,
+            volumes=volumes,
             warnings=warnings,
         )
 
@@ -175,6 +206,8 @@ class Daemon:
         self.config = reloaded(self.config, new)
         if self.registry_factory is not None:
             self.registry = self.registry_factory(self.config)  # mirrors and insecure registries may have changed
+        if self.image_service is not None:
+            self.image_service.configure(self.config)
         logging.getLogger("pymoby").setLevel(logging.DEBUG if self.config.debug else self.config.log_level.upper())
         self.events.log("daemon", "reload", self.id, reload_attributes(self.config, self.name))
         log.info("Reloaded configuration: %s", reload_attributes(self.config, self.name))
@@ -301,7 +334,10 @@ class Daemon:
             else [],
             docker_root_dir=config.data_root,
             plugins=api.PluginsInfo(
-                volume=["local"], network=["bridge", "host", "null"], authorization=None, log=_LOG_DRIVERS
+                volume=sorted({"local", *(self.volumes.driver_names() if self.volumes else ())}),
+                network=["bridge", "host", "null"],
+                authorization=None,
+                log=_LOG_DRIVERS,
             ),
             memory_limit=host.memory_limit,
             swap_limit=host.swap_limit,
@@ -358,7 +394,8 @@ class Daemon:
 
     # -- /system/df ------------------------------------------------------------------
     async def system_disk_usage(self, kinds: frozenset[str]) -> api.DiskUsage:
-        """Disk usage of images (with how many containers use each) and containers (with their sizes)."""
+        """Disk usage of images (with how many containers use each), containers (with their sizes) and
+        local volumes (with their sizes and how many containers use each)."""
         want = kinds or frozenset({"container", "image", "volume", "build-cache"})
         images: list[Any] = []
         containers: list[Any] = []
@@ -370,11 +407,14 @@ class Daemon:
             summaries = await image_service.list_images(api.Filters(), all_images=True, shared_size=True)
             images = [api.decode(api.encode(summary), dict) for summary in summaries]
             layers_size = await anyio.to_thread.run_sync(image_service.layers.disk_usage)
+        volumes: list[Any] = []
+        if self.volumes is not None and "volume" in want:
+            volumes = [api.decode(api.encode(v), dict) for v in await self.volumes.disk_usage()]
         return api.DiskUsage(
             layers_size=layers_size,
             images=images if "image" in want else None,
             containers=containers if "container" in want else None,
-            volumes=[] if "volume" in want else None,
+            volumes=volumes if "volume" in want else None,
             build_cache=[] if "build-cache" in want else None,
         )
 

@@ -333,7 +333,9 @@ class EventCalls:
 
     async def _live_tasks(self) -> list[tuple[str, int]]:
         tasks = await self._stubs.task_list(tpb.ListTasksRequest(), self.namespace, action="list tasks")
-        return [(s.container_id, s.pid) for s in map(process_state, tasks.tasks) if s.status in _LIVE]
+        # Every listed process is a task's init process: its ID is the container's.
+        states = (process_state(p, p.id) for p in tasks.tasks)
+        return [(s.container_id, s.pid) for s in states if s.status in _LIVE]
 
     async def _reconcile(self, tracker: _Tracker, send: MemoryObjectSendStream[Event]) -> None:
         """Deliver the exits of known processes that ended while nobody listened."""
@@ -346,7 +348,7 @@ class EventCalls:
             except errdefs.NotFound:
                 exit_event = TaskExit(container_id, process_id, pid, 255, datetime.now(UTC), synthetic=True)
             else:
-                state = process_state(response.process)
+                state = process_state(response.process, container_id)
                 if state.status != TaskStatus.STOPPED:
                     continue
                 exit_event = TaskExit(container_id, process_id, pid, state.exit_status, state.exited_at, synthetic=True)

@@ -27,10 +27,15 @@ _STATUS = {
 }
 
 
-def process_state(process: task_pb2.Process) -> ProcessState:
-    """A :class:`ProcessState` for containerd's ``Process`` message."""
+def process_state(process: task_pb2.Process, container_id: str = "") -> ProcessState:
+    """A :class:`ProcessState` for containerd's ``Process`` message.
+
+    containerd leaves ``container_id`` empty in the answers of ``Tasks.Get``
+    and ``Tasks.List`` (only ``id`` is set: the container's ID for an init
+    process, the exec ID otherwise), so the caller says whose process it is.
+    """
     return ProcessState(
-        container_id=process.container_id,
+        container_id=process.container_id or container_id,
         process_id=process.id,
         pid=process.pid,
         status=_STATUS.get(process.status, TaskStatus.UNKNOWN),
@@ -148,12 +153,12 @@ class TaskCalls:
             self.namespace,
             action=f"get task {container_id}",
         )
-        return process_state(response.process)
+        return process_state(response.process, container_id)
 
     async def list_tasks(self) -> list[ProcessState]:
-        """The init process of every task in the namespace."""
+        """The init process of every task in the namespace (``container_id`` is the task's container)."""
         response = await self._stubs.task_list(tpb.ListTasksRequest(), self.namespace, action="list tasks")
-        return [process_state(p) for p in response.tasks]
+        return [process_state(p, p.id) for p in response.tasks]
 
     async def exec(
         self, container_id: str, exec_id: str, process: Mapping[str, Any], *, stdio: StdioPaths = NO_STDIO

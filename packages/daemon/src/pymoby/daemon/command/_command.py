@@ -46,7 +46,18 @@ _KEYS = {
     "pidfile": "pidfile",
     "group": "group",
     "iptables": "iptables",
+    "ip_forward": "ip-forward",
+    "ip_masq": "ip-masq",
+    "icc": "icc",
+    "bridge": "bridge",
     "bip": "bip",
+    "ip": "ip",
+    "mtu": "mtu",
+    "userland_proxy": "userland-proxy",
+    "ipv6": "ipv6",
+    "dns": "dns",
+    "dns_search": "dns-search",
+    "dns_opts": "dns-opts",
     "default_address_pools": "default-address-pools",
     "log_driver": "log-driver",
     "log_opts": "log-opts",
@@ -106,7 +117,18 @@ def new_daemon_command(components: Components) -> click.Command:
     @click.option("-p", "--pidfile", help="Path to use for daemon PID file [default: /run/pymoby.pid]")
     @click.option("-G", "--group", help="Group for the unix socket [default: pymoby]")
     @_bool_option("--iptables", help="Enable addition of iptables rules [default: true]")
+    @_bool_option("--ip-forward", help="Enable net.ipv4.ip_forward [default: true]")
+    @_bool_option("--ip-masq", help="Enable IP masquerading [default: true]")
+    @_bool_option("--icc", help="Enable inter-container communication [default: true]")
+    @click.option("-b", "--bridge", help="Attach containers to a network bridge [default: pymoby0]")
     @click.option("--bip", help="Network bridge IP")
+    @click.option("--ip", help="Default IP when binding container ports [default: 0.0.0.0]")
+    @click.option("--mtu", type=int, help="Network MTU of the default bridge [default: 1500]")
+    @_bool_option("--userland-proxy", help="Use userland proxy for loopback traffic [default: true]")
+    @_bool_option("--ipv6", help="Enable IPv6 networking on the default bridge")
+    @click.option("--dns", "dns", multiple=True, help="DNS server to use")
+    @click.option("--dns-search", "dns_search", multiple=True, help="DNS search domains to use")
+    @click.option("--dns-opt", "dns_opts", multiple=True, help="DNS options to use")
     @click.option("--default-address-pool", "default_address_pools", multiple=True, help="base=CIDR,size=N")
     @click.option("--log-driver", help="Default driver for container logs [default: json-file]")
     @click.option("--log-opt", "log_opts", multiple=True, help="Default log driver options for containers")
@@ -161,18 +183,11 @@ def new_daemon_command(components: Components) -> click.Command:
             group_explicit="group" in flags or "group" in file_values,
         )
         try:
-            anyio.run(cli.run, backend="asyncio", backend_options={"use_uvloop": _has_uvloop()})
+            # asyncio's own loop, not uvloop: pyroute2's netlink endpoints (the network subsystem) do not run on it.
+            anyio.run(cli.run, backend="asyncio")
         except* errdefs.PymobyError as group:
             for error in group.exceptions:
                 click.echo(f"failed to start daemon: {error}", err=True)
             sys.exit(1)
 
     return pymobyd
-
-
-def _has_uvloop() -> bool:
-    try:
-        import uvloop  # noqa: F401
-    except ImportError:
-        return False
-    return True

@@ -1,7 +1,10 @@
 """``DaemonCli``: the start sequence of pymobyd, its signals and its shutdown.
 
 In Docker's order: lock and pid file, API server and listeners, containerd
-(connect, or start our own under supervision), the daemon, routers, serve.
+(connect, or start our own under supervision), the network controller (the
+default bridge, the networks and their iptables chains restored) and the
+volume service, the daemon (containers restored), routers, serve. At
+shutdown the daemon's containers stop before the networks and volumes close.
 SIGTERM/SIGINT stop it gracefully; SIGHUP reloads the reloadable settings
 from the config file and emits the daemon ``reload`` event.
 """
@@ -21,7 +24,10 @@ import anyio.abc
 
 from .._daemon import ENGINE_VERSION, Daemon
 from .._services import Components
+from ..builder import Builder
 from ..config import DaemonConfig, InvalidConfig, load_config_file, merge_config
+from ..events import Events
+from ..network import NetworkConfig, NetworkController
 from ..server import (
     CORSMiddleware,
     DebugMiddleware,
@@ -37,11 +43,14 @@ from ..server import (
     load_listeners,
     parse_host,
 )
+from ..server.router.build import BuildRouter
 from ..server.router.container import ContainerRouter
 from ..server.router.exec import ExecRouter
 from ..server.router.image import ImageRouter
+from ..server.router.network import NetworkRouter
 from ..server.router.system import SystemRouter
-from ..server.router.volume import ArchiveRoutes
+from ..server.router.volume import ArchiveRoutes, VolumeRouter
+from ..volume import PluginRegistry, VolumeService
 from ._pidfile import DaemonLock
 
 __all__ = ["DEFAULT_SOCKET", "DaemonCli"]
@@ -49,6 +58,11 @@ __all__ = ["DEFAULT_SOCKET", "DaemonCli"]
 log = logging.getLogger("pymoby.daemon")
 
 DEFAULT_SOCKET = "/run/pymoby.sock"
+
+
+async def _close_volumes(volumes: VolumeService) -> None:
+    with anyio.CancelScope(shield=True):
+        await volumes.close()
 
 
 def _tls_options(config: DaemonConfig) -> TLSOptions | None:
@@ -138,11 +152,20 @@ class DaemonCli:
                 if self.components.containerd is not None:
                     containerd = await stack.enter_async_context(self.components.containerd(config))
                     log.info("containerd is serving at %s", containerd.address)
+                events = Events()
+                networks = await stack.enter_async_context(
+                    NetworkController.open(NetworkConfig.from_daemon(config), events=events)
+                )
+                volumes = await VolumeService.open(config.data_root, plugins=PluginRegistry(), events=events)
+                stack.push_async_callback(_close_volumes, volumes)
                 daemon = await Daemon.new(
                     config,
                     containerd=containerd,
                     registry=self.components.registry_login,
                     images=self.components.images,
+                    events=events,
+                    networks=networks,
+                    volumes=volumes,
                     warnings=tuple(warnings),
                 )
                 self.daemon = daemon
@@ -161,6 +184,17 @@ class DaemonCli:
                     routers.append(ContainerRouter(daemon.container_service))
                     routers.append(ArchiveRoutes(daemon.container_service))
                     routers.append(ExecRouter(daemon.container_service))
+                if daemon.image_service is not None:
+                    builder = Builder(
+                        daemon.image_service,
+                        daemon.container_service,
+                        jobs=daemon.image_service.jobs,
+                        scratch_dir=Path(config.data_root) / "tmp",
+                        events=daemon.events,
+                    )
+                    routers.append(BuildRouter(builder))
+                routers.append(NetworkRouter(daemon.container_service or networks))
+                routers.append(VolumeRouter(volumes))
                 server = Server(self.server_config, routers, middlewares)
                 async with anyio.create_task_group() as tg:
                     await tg.start(daemon.run)

@@ -62,7 +62,21 @@ class DaemonConfig(msgspec.Struct, rename="kebab", omit_defaults=True):
     pidfile: str = "/run/pymoby.pid"
     group: str = "pymoby"
     iptables: bool = True
+    ip_forward: bool = True
+    ip_masq: bool = True
+    icc: bool = True
+    #: The default bridge's device name (``-b``); empty: ``pymoby0`` (Docker's is docker0).
+    bridge: str = ""
     bip: str = ""
+    #: The default host address of published ports (``--ip``).
+    ip: str = "0.0.0.0"
+    #: The MTU of the default bridge and its containers; 0: 1500.
+    mtu: int = 0
+    userland_proxy: bool = True
+    ipv6: bool = False
+    dns: list[str] = msgspec.field(default_factory=list)
+    dns_search: list[str] = msgspec.field(default_factory=list)
+    dns_opts: list[str] = msgspec.field(default_factory=list)
     default_address_pools: list[AddressPool] = msgspec.field(default_factory=list)
     log_driver: str = "json-file"
     log_opts: dict[str, str] = msgspec.field(default_factory=dict)
@@ -146,6 +160,24 @@ def merge_config(flags: dict[str, Any], file_values: dict[str, Any]) -> DaemonCo
     return config
 
 
+_IFNAME_MAX = 15
+
+
+def _validate_network(config: DaemonConfig) -> None:
+    bridge = config.bridge
+    if bridge == "none":
+        raise InvalidConfig("bridge none (no default bridge network) is not supported by pymobyd")
+    if bridge and (len(bridge) > _IFNAME_MAX or any(c in bridge for c in "/: \t\n")):
+        raise InvalidConfig(f"invalid bridge name: {bridge!r}: at most {_IFNAME_MAX} characters, no '/', ':' or spaces")
+    for label, value in [("ip", config.ip)] + [("dns", server) for server in config.dns]:
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            raise InvalidConfig(f"invalid {label} address: {value}") from None
+    if config.mtu and not 68 <= config.mtu <= 65535:
+        raise InvalidConfig(f"invalid MTU: {config.mtu} (68 to 65535)")
+
+
 def validate_config(config: DaemonConfig) -> None:
     """Raise :class:`InvalidConfig` for values Docker refuses."""
     if config.log_level not in LOG_LEVELS:
@@ -155,6 +187,7 @@ def validate_config(config: DaemonConfig) -> None:
             ipaddress.ip_interface(config.bip)
         except ValueError:
             raise InvalidConfig(f"invalid bip: {config.bip}") from None
+    _validate_network(config)
     for pool in config.default_address_pools:
         try:
             network = ipaddress.ip_network(pool.base)

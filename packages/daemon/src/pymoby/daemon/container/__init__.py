@@ -4,7 +4,7 @@ Pure data and decisions, no I/O but the atomic writes of a container's
 files; the container service (:mod:`pymoby.daemon.lifecycle`) drives it.
 """
 
-from ._container import CONFIG_FILE, HOSTCONFIG_FILE, Container, MountPointRecord, atomic_write
+from ._container import CONFIG_FILE, HOSTCONFIG_FILE, Container, atomic_write
 from ._names import NAME_CHARS, InvalidContainerName, NameConflict, NameRegistrar, random_name, validate_name
 from ._state import (
     HEALTH_STATES,
@@ -37,7 +37,6 @@ __all__ = [
     "HealthState",
     "InvalidContainerName",
     "ListQuery",
-    "MountPointRecord",
     "NameConflict",
     "NameRegistrar",
     "NoSuchContainer",

@@ -23,10 +23,11 @@ from msgspec import field
 from pymoby import api
 
 from ..stream import StreamConfig
+from ..volume import MountPoint
 from ._state import HealthResult, HealthState, State
 from ._timefmt import format_time, parse_time
 
-__all__ = ["CONFIG_FILE", "HOSTCONFIG_FILE", "Container", "MountPointRecord", "atomic_write"]
+__all__ = ["CONFIG_FILE", "HOSTCONFIG_FILE", "Container", "atomic_write"]
 
 CONFIG_FILE = "config.v2.json"
 HOSTCONFIG_FILE = "hostconfig.json"
@@ -60,20 +61,6 @@ class _StateRecord(msgspec.Struct, rename="pascal"):
     health: _HealthRecord | None = None
 
 
-class MountPointRecord(msgspec.Struct, rename="pascal"):
-    """A mount of the container as Docker records it in ``MountPoints`` (binds, volumes, tmpfs)."""
-
-    source: str = ""
-    destination: str = ""
-    rw: bool = field(default=True, name="RW")
-    name: str = ""
-    driver: str = ""
-    type: str = ""
-    mode: str = ""
-    propagation: str = ""
-    spec: dict[str, Any] | None = field(default=None, name="Spec")
-
-
 class _LogCacheMeta(msgspec.Struct, rename="pascal"):
     have_notify_enabled: bool = False
 
@@ -100,7 +87,7 @@ class _ContainerRecord(msgspec.Struct, rename="pascal"):
     restart_count: int = 0
     has_been_started_before: bool = False
     has_been_manually_stopped: bool = False
-    mount_points: dict[str, MountPointRecord] = field(default_factory=dict)
+    mount_points: dict[str, MountPoint] = field(default_factory=dict)
     secret_references: list[Any] | None = None
     config_references: list[Any] | None = None
     app_armor_profile: str = ""
@@ -175,7 +162,8 @@ class Container:
         self.has_been_started_before = False
         self.has_been_manually_stopped = False
         self.has_been_manually_restarted = False
-        self.mount_points: dict[str, MountPointRecord] = {}
+        #: Binds, volumes and tmpfs mounts by destination (:mod:`pymoby.daemon.volume` manages them).
+        self.mount_points: dict[str, MountPoint] = {}
         self.hostname_path = ""
         self.hosts_path = ""
         self.resolv_conf_path = ""

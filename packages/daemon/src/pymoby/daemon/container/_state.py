@@ -248,8 +248,14 @@ class State:
         """Record the last error of a start, stop or removal."""
         self.error = message
 
-    def set_removed(self) -> None:
-        """The container is gone: wake every waiter."""
+    def set_removed(self, error: str = "") -> None:
+        """The container is gone (``error``: what went wrong removing it): wake every waiter.
+
+        As Docker's ``SetRemovalError``, the error of a successful removal is
+        cleared, so a ``wait`` for the removal of a container whose start
+        failed reports its exit code, not that start error again.
+        """
+        self.error = error
         self.removed = True
         self._notify(self._remove_waiters)
         self._notify(self._stop_waiters)

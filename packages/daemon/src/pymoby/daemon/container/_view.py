@@ -53,23 +53,7 @@ def command_string(container: Container) -> str:
 
 def mount_points(container: Container) -> list[api.MountPoint]:
     """``Mounts`` of inspect and list."""
-    points = []
-    for record in container.mount_points.values():
-        point = api.MountPoint(
-            source=record.source,
-            destination=record.destination,
-            mode=record.mode,
-            rw=record.rw,
-            propagation=record.propagation,
-        )
-        if record.type:
-            point.type = record.type
-        if record.name:
-            point.name = record.name
-        if record.driver:
-            point.driver = record.driver
-        points.append(point)
-    return points
+    return [point.to_api() for point in container.mount_points.values()]
 
 
 def _ports(container: Container) -> list[api.Port]:

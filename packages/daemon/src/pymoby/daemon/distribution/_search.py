@@ -17,7 +17,7 @@ import msgspec
 
 from pymoby import api, errdefs
 from pymoby.reference import DEFAULT_DOMAIN, Reference
-from pymoby.registry import Credentials, RegistryClient, RegistryError, endpoints_for
+from pymoby.registry import Credentials, Endpoint, RegistryClient, RegistryError, endpoints_for
 
 from ._registry import client_options
 
@@ -73,7 +73,12 @@ async def search(
         raise errdefs.InvalidParameter("search term must not be empty")
     ref = Reference(registry, "library/search")
     options = client_options(service.options, ref, credentials)
-    endpoint = endpoints_for(registry, options)[-1]
+    # Docker Hub's index is index.docker.io, not the registry's host; elsewhere the registry itself.
+    endpoint = (
+        Endpoint(DEFAULT_DOMAIN, "index.docker.io")
+        if registry == DEFAULT_DOMAIN
+        else endpoints_for(registry, options)[-1]
+    )
     path = f"/v1/search?q={quote(remote)}&n={limit or 25}"
     async with RegistryClient(options) as client:
         try:

@@ -2,7 +2,8 @@
 
 The archive functions (:mod:`pymoby.daemon.archive`) resolve paths inside
 it; this opens it: the read-write layer mounted (a stopped container's for
-the duration of the call), with its bind and tmpfs mounts.
+the duration of the call), with its binds, volumes (mounted meanwhile) and
+tmpfs mounts as :class:`~pymoby.daemon.volume.ContainerMounts` gives them.
 """
 
 from __future__ import annotations
@@ -14,24 +15,10 @@ import anyio
 
 from pymoby import errdefs
 
-from ..archive import ArchiveTarget, FSMount
-from ..container import Container
+from ..archive import ArchiveTarget
 from ._stats import StatsMixin
 
 __all__ = ["ArchiveMixin"]
-
-
-def _filesystem_mounts(container: Container) -> list[FSMount]:
-    mounts = []
-    for point in container.mount_points.values():
-        if point.type == "tmpfs":
-            mounts.append(FSMount(point.destination, tmpfs=True, read_only=not point.rw))
-        elif point.source:
-            mounts.append(FSMount(point.destination, point.source, read_only=not point.rw))
-    tmpfs = container.host_config.tmpfs
-    for destination in tmpfs if isinstance(tmpfs, dict) else {}:
-        mounts.append(FSMount(destination, tmpfs=True))
-    return mounts
 
 
 class ArchiveMixin(StatsMixin):
@@ -46,13 +33,14 @@ class ArchiveMixin(StatsMixin):
         layer = await anyio.to_thread.run_sync(self.images.get_rw_layer, container.id)
         root = await anyio.to_thread.run_sync(layer.mount)
         try:
-            yield ArchiveTarget(
-                container_id=container.id,
-                root=str(root),
-                mounts=_filesystem_mounts(container),
-                read_only_root=container.host_config.readonly_rootfs,
-                user=container.config.user,
-            )
+            async with self.mounts.filesystem(container.id, container.mount_points, container.host_config) as mounts:
+                yield ArchiveTarget(
+                    container_id=container.id,
+                    root=str(root),
+                    mounts=mounts,
+                    read_only_root=container.host_config.readonly_rootfs,
+                    user=container.config.user,
+                )
         finally:
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(layer.unmount)

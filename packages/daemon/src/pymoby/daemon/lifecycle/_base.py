@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from ..config import DaemonConfig
     from ..images import ImageService
     from ..logger import Copier, Logger
+    from ..network import NetworkController
+    from ..volume import ContainerMounts
 
 __all__ = ["ServiceBase", "TaskRuntime", "TaskStdin"]
 
@@ -47,6 +49,10 @@ class TaskRuntime:
     started: float = field(default_factory=time.monotonic)
     #: Whether the daemon holds a mount of the container's root file system for this task.
     mounted: bool = False
+    #: Whether the network subsystem set up the container's network for this task.
+    networked: bool = False
+    #: Whether the container's volumes are mounted for this task.
+    volumes_mounted: bool = False
     #: Set once the exit has been handled (so a late second exit event does nothing).
     exited: bool = False
 
@@ -96,12 +102,18 @@ class ServiceBase:
         images: ImageService,
         containerd: Client | None,
         host: HostInfo,
+        networks: NetworkController,
+        mounts: ContainerMounts,
     ) -> None:
         self._config = config
         self.events = events
         self.images = images
         self._containerd = containerd
         self.host = host
+        #: The network subsystem: sandboxes, endpoints, ports and names of the containers.
+        self.networks = networks
+        #: The containers' binds, volumes and tmpfs mounts (over the volume service).
+        self.mounts = mounts
         cfg = config()
         self.data_root = Path(cfg.data_root)
         self.exec_root = Path(cfg.exec_root)

@@ -3,9 +3,12 @@
 In Docker's order (moby ``daemon/create.go``): defaults and checks of the
 request, the image, the merge of the image's config (entrypoint/cmd, env,
 labels, health check, working dir, stop signal), the log configuration,
-the ID and name, the read-write layer with its init layer, the working
-directory made inside it, the container's files, the ``create`` event.
-Whatever fails after the name is reserved is undone: no name, layer,
+the ID and name, the network settings (checked and remembered by the
+network subsystem), the read-write layer with its init layer, the working
+directory made inside it, the mount points (binds, named and anonymous
+volumes, ``--volumes-from``, tmpfs: :class:`~pymoby.daemon.volume.ContainerMounts`),
+the container's files, the ``create`` event. Whatever fails after the name
+is reserved is undone: no name, network record, layer, volume reference,
 mount or directory is left behind.
 """
 
@@ -18,6 +21,7 @@ import secrets
 import shutil
 import socket
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import anyio
@@ -26,11 +30,12 @@ import msgspec
 from pymoby import api, errdefs
 from pymoby.image import Image
 
-from ..container import Container, MountPointRecord, validate_name
+from ..container import Container, validate_name
 from ..logger import LogConfig, merge_log_config
+from ..network import ContainerNetworkSpec
 from ..oci import DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, apply_host_config_defaults, scoped_path
+from ..volume import MountPoint
 from ._base import ServiceBase
-from ._mounts import mount_points_for, prepare_bind_sources
 from ._validate import InvalidContainerConfig, network_mode_name, validate_config, validate_host_config
 
 __all__ = ["CreateMixin", "image_container_config", "merge_image_config"]
@@ -131,8 +136,8 @@ class CreateMixin(ServiceBase):
         """Create a container.
 
         Raises ``Conflict`` for a taken name, ``NotFound`` for an unknown
-        image, ``InvalidParameter`` for a bad setting, ``NotImplemented``
-        for a network or volume this daemon does not have yet.
+        image, network or ``container:`` target, ``InvalidParameter`` for a
+        bad setting, mount or network option, the volume service's errors.
         """
         config = api.ContainerConfig(**{f: getattr(request, f) for f in _CONFIG_FIELDS})
         host_config = request.host_config or api.HostConfig()
@@ -143,6 +148,8 @@ class CreateMixin(ServiceBase):
         if not host_config.restart_policy.name:
             host_config.restart_policy.name = "no"
         host_config.network_mode = network_mode_name(host_config.network_mode)
+        if host_config.network_mode.startswith("container:") and config.hostname:
+            raise InvalidContainerConfig("conflicting options: hostname and the network mode")
         validate_config(config)
         sysinfo, settings = await self.host_facts()
         warnings = validate_host_config(
@@ -170,7 +177,11 @@ class CreateMixin(ServiceBase):
             LogConfig(host_config.log_config.type, dict(host_config.log_config.config or {})), daemon_log
         )
         host_config.log_config = api.LogConfig(type=merged_log.type, config=dict(merged_log.config))
-        mount_points = mount_points_for(host_config)
+        self.mounts.validate(host_config)
+        if host_config.network_mode.startswith("container:") and not host_config.network_mode.removeprefix(
+            "container:"
+        ):
+            raise InvalidContainerConfig("Invalid network mode: invalid container format container:<name|id>")
         host_config = self._adapt_host_config(host_config, settings.cgroup_version, settings.default_shm_size)
 
         container_id = secrets.token_hex(32)
@@ -183,9 +194,7 @@ class CreateMixin(ServiceBase):
             full_name = self.store.names.reserve_random(container_id)
         created = False
         try:
-            container = await self._new_container(
-                container_id, full_name, config, host_config, networking, image, mount_points
-            )
+            container = await self._new_container(container_id, full_name, config, host_config, networking, image)
             created = True
         finally:
             if not created:
@@ -208,6 +217,63 @@ class CreateMixin(ServiceBase):
             hc.console_size = [0, 0]
         return hc
 
+    def _network_target(self, mode: str, *, strict: bool = True) -> str:
+        """The network mode for the network subsystem: ``container:<name>`` resolved to the container's ID
+        (left as it is, when not ``strict``, for a container that does not exist)."""
+        if not mode.startswith("container:"):
+            return mode
+        name = mode.removeprefix("container:")
+        found = self.store.find(name) if not strict else self.get(name)
+        return f"container:{found.id}" if found is not None else mode
+
+    async def register_network(self, container: Container, *, strict: bool = True) -> api.NetworkSettings:
+        """Hand the container's networking wishes (its ``NetworkSettings.Networks`` as requested) to the
+        network subsystem; the settings it answers. Raises ``NotFound`` for an unknown network or
+        ``container:`` target, the network subsystem's ``InvalidParameter`` and ``Forbidden`` errors."""
+        endpoints: dict[str, api.EndpointSettings | None] = {
+            name: api.EndpointSettings(
+                ipam_config=e.ipam_config,
+                links=e.links,
+                aliases=e.aliases,
+                mac_address=e.mac_address,
+                driver_opts=e.driver_opts,
+            )
+            for name, e in (container.network_settings.networks or {}).items()
+            if not name.startswith("container:")  # the mode itself, not a network
+        }
+        target = self._network_target(container.host_config.network_mode, strict=strict)
+        return await self.networks.create_container(self._network_spec(container, endpoints, target))
+
+    def mount_points_of(self, name_or_id: str) -> Mapping[str, MountPoint]:
+        """``--volumes-from``: the mount points of another container; ``No such container``."""
+        return self.get(name_or_id).mount_points
+
+    @staticmethod
+    def _network_spec(
+        container: Container, endpoints: dict[str, api.EndpointSettings | None], mode: str
+    ) -> ContainerNetworkSpec:
+        config, hc = container.config, container.host_config
+        exposed = config.exposed_ports if isinstance(config.exposed_ports, dict) else {}
+        mac = config.mac_address if isinstance(config.mac_address, str) else ""
+        return ContainerNetworkSpec(
+            id=container.id,
+            name=container.name,
+            network_mode=mode,
+            hostname=config.hostname,
+            domainname=config.domainname,
+            endpoints=endpoints,
+            port_bindings=hc.port_bindings,
+            publish_all_ports=hc.publish_all_ports,
+            exposed_ports=tuple(exposed),
+            dns=tuple(hc.dns or ()),
+            dns_search=tuple(hc.dns_search or ()),
+            dns_options=tuple(hc.dns_options or ()),
+            extra_hosts=tuple(hc.extra_hosts or ()),
+            links=tuple(hc.links or ()),
+            mac_address=mac,
+            files_dir=container.root,
+        )
+
     async def _new_container(
         self,
         container_id: str,
@@ -216,16 +282,12 @@ class CreateMixin(ServiceBase):
         host_config: api.HostConfig,
         networking: api.NetworkingConfig,
         image: Image | None,
-        mount_points: dict[str, MountPointRecord],
     ) -> Container:
         mode = host_config.network_mode
         if not config.hostname:
             config.hostname = socket.gethostname() if mode == "host" else container_id[:12]
         entrypoint, cmd = config.entrypoint or [], _str_slice(config.cmd) or []
         command = [*entrypoint, *cmd]
-        endpoints = networking.endpoints_config or {}
-        endpoint = endpoints.get(mode) or api.EndpointSettings()
-        settings = api.NetworkSettings(networks={mode: endpoint})
         container = Container(
             container_id,
             name,
@@ -237,36 +299,76 @@ class CreateMixin(ServiceBase):
             host_config=host_config,
             image_id=image.id if image is not None else "",
             driver=self.images.driver_name,
-            network_settings=settings,
+            # As requested; the network subsystem's view replaces it once it knows the container.
+            # The docker CLI names the endpoint of the default network "default", as the mode.
+            network_settings=api.NetworkSettings(
+                networks={
+                    network_mode_name(name): settings or api.EndpointSettings()
+                    for name, settings in (networking.endpoints_config or {}).items()
+                }
+                or ({} if mode.startswith("container:") else {mode: api.EndpointSettings()})
+            ),
         )
-        container.mount_points = dict(mount_points)
         images = self.images
+        config_volumes = list(config.volumes or ())
 
-        def prepare() -> None:
+        def prepare() -> Path | None:
+            """The directories and the read-write layer; its mounted root when the mounts need to look in it."""
             root = container.root
             root.parent.mkdir(parents=True, exist_ok=True, mode=0o710)
             root.mkdir(mode=0o710)
-            done = False
+            (root / "checkpoints").mkdir(mode=0o700)
+            if image is None:
+                return None
+            layer = images.create_rw_layer(container_id, image)
+            if not config.working_dir and not config_volumes:
+                return None
+            rootfs = layer.mount()
+            made = False
             try:
-                (root / "checkpoints").mkdir(mode=0o700)
-                prepare_bind_sources(container.mount_points)
-                if image is not None:
-                    layer = images.create_rw_layer(container_id, image)
-                    if config.working_dir:
-                        rootfs = layer.mount()
-                        try:
-                            _make_working_dir(rootfs, config.working_dir)
-                        finally:
-                            layer.unmount()
-                container.checkpoint()
-                done = True
+                if config.working_dir:
+                    _make_working_dir(rootfs, config.working_dir)
+                made = True
             finally:
-                if not done:
-                    with contextlib.suppress(errdefs.PymobyError, OSError):
-                        images.release_rw_layer(container_id)
-                    shutil.rmtree(root, ignore_errors=True)
+                if not made:
+                    layer.unmount()
+            return rootfs
 
-        await anyio.to_thread.run_sync(prepare)
+        done = networked = mounted = False
+        try:
+            try:
+                container.network_settings = await self.register_network(container, strict=False)
+                networked = True
+            except errdefs.NotFound as exc:
+                # As Docker: a network (or container) that does not exist is the start's error, not
+                # the create's (a 404 here would send the docker CLI pulling the image).
+                log.debug("container %s: network settings deferred to its start: %s", container_id, exc)
+            rootfs = await anyio.to_thread.run_sync(prepare)
+            try:
+                container.mount_points = await self.mounts.create(
+                    container_id, host_config, config_volumes=config_volumes, volumes_from=self, rootfs=rootfs
+                )
+                mounted = True
+            finally:
+                if rootfs is not None:
+                    with anyio.CancelScope(shield=True):
+                        await anyio.to_thread.run_sync(lambda: images.get_rw_layer(container_id).unmount())
+            await anyio.to_thread.run_sync(container.checkpoint)
+            done = True
+        finally:
+            if not done:
+                with anyio.CancelScope(shield=True):
+                    if mounted:
+                        await self.mounts.remove(container_id, container.mount_points, remove_volumes=True)
+                    if networked:
+                        await self.networks.remove_container(container_id)
+
+                    def undo() -> None:
+                        with contextlib.suppress(errdefs.PymobyError, OSError):
+                            images.release_rw_layer(container_id)
+                        shutil.rmtree(container.root, ignore_errors=True)
+
+                    await anyio.to_thread.run_sync(undo)
         return container
 
 

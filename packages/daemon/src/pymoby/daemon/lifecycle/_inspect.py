@@ -84,7 +84,7 @@ class InspectMixin(RemoveMixin):
             graph_driver=self.images.graph_driver_data(container.id),
             mounts=mount_points(container),
             config=container.config,
-            network_settings=container.network_settings,
+            network_settings=self.network_settings(container),
         )
         if size:
             rw, root = await anyio.to_thread.run_sync(self.images.container_sizes, container.id, container.image_id)

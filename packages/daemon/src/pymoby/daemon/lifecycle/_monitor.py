@@ -4,8 +4,8 @@ One subscription for the whole daemon; each event is dispatched to its
 container. An exit of the init process is handled in its own task, under the
 container's lock: the task is deleted (its exit status taken from
 containerd), the output drained into the log driver (two seconds at most),
-attached clients released, containerd's record and the root file system
-mount dropped; then the restart policy decides (``die``, and later ``start``
+attached clients released, containerd's record, the network, the volume
+mounts and the root file system mount dropped; then the restart policy decides (``die``, and later ``start``
 again after the back-off), or the container stays stopped (and goes, with
 ``--rm``).
 """
@@ -105,9 +105,7 @@ class MonitorMixin(StartMixin):
                 await runtime.logger.close()
         with contextlib.suppress(errdefs.NotFound, errdefs.Conflict, errdefs.Unavailable):
             await self.containerd.delete_container(container.id)
-        if runtime.mounted:
-            runtime.mounted = False
-            await anyio.to_thread.run_sync(self._unmount, container.id)
+        await self.release_resources(container, runtime)
         await self.forget_execs(container)
         container.runtime = None
         container.start_attempted = anyio.Event()

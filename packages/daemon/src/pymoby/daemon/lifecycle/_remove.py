@@ -1,4 +1,8 @@
-"""Remove, prune, rename and update (moby ``delete.go``, ``prune.go``, ``rename.go``, ``update.go``)."""
+"""Remove, prune, rename and update (moby ``delete.go``, ``prune.go``, ``rename.go``, ``update.go``).
+
+A removed container's network settings are forgotten and its volume references dropped (``rm -v``:
+its anonymous volumes go too); a renamed one answers to its new name on its networks at once.
+"""
 
 from __future__ import annotations
 
@@ -50,11 +54,11 @@ class RemoveMixin(StopMixin):
         try:
             if self.store.by_id(container.id) is None:
                 return
-            await self._remove(container, force=force)
+            await self._remove(container, force=force, volumes=volumes)
         finally:
             container.state.removal_in_progress = False
 
-    async def _remove(self, container: Container, *, force: bool) -> None:
+    async def _remove(self, container: Container, *, force: bool, volumes: bool) -> None:
         state = container.state
         if state.running:
             if not force:
@@ -90,10 +94,15 @@ class RemoveMixin(StopMixin):
             try:
                 await anyio.to_thread.run_sync(release)
             except (OSError, errdefs.PymobyError) as exc:
-                state.set_error(f"container {container.id}: {exc}")
-                state.set_removed()
+                state.set_removed(f"container {container.id}: {exc}")
                 raise errdefs.System(f"unable to remove filesystem for {container.id}: {exc}") from exc
             await self.forget_execs(container)
+            try:
+                await self.networks.remove_container(container.id)
+            except errdefs.PymobyError as exc:
+                log.warning("failed to release the network settings of container %s: %s", container.id, exc)
+            for error in await self.mounts.remove(container.id, container.mount_points, remove_volumes=volumes):
+                log.warning("container %s: %s", container.id, error)
             self.store.remove(container)
             state.set_removed()
         self.log_event(container, "destroy")
@@ -151,6 +160,10 @@ class RemoveMixin(StopMixin):
         old_name = container.name
         container.name = new_name
         self.store.names.release(old_name)
+        try:
+            await self.networks.rename_container(container.id, new_name)
+        except errdefs.NotFound:
+            pass  # the network subsystem does not know it (created before it was wired in)
         await self.checkpoint(container)
         self.log_event(container, "rename", {"oldName": old_name})
 

@@ -5,8 +5,12 @@ its name registered; containerd says what became of each task while the
 daemon was away. With ``live-restore`` a running task is taken back (its
 FIFOs reopened, its log driver and copier started again); without it, a
 task found running is stopped. Tasks that exited meanwhile are reaped with
-their real exit code. Containers half removed are removed; stopped
-``--rm`` containers go; those the restart policy wants running start.
+their real exit code. The containers take their volume references back;
+the network subsystem keeps the sandboxes of those still running and
+releases the others' (namespaces, veths, rules a daemon killed left
+behind); volume mounts nobody uses are unmounted. Containers half removed
+are removed; stopped ``--rm`` containers go; those the restart policy wants
+running start.
 
 At shutdown without ``live-restore`` every running container is stopped
 (in parallel, within ``shutdown-timeout``); with it they keep running and
@@ -75,8 +79,7 @@ class RestoreMixin(HealthMixin):
         live = {}
         if self._containerd is not None:
             with contextlib.suppress(errdefs.PymobyError):
-                # A listed init process has its container's ID as process ID (container_id is empty).
-                live = {t.container_id or t.process_id: t for t in await self.containerd.list_tasks()}
+                live = {t.container_id: t for t in await self.containerd.list_tasks()}
         to_remove: list[Container] = []
         to_start: list[Container] = []
         for container in containers:
@@ -84,6 +87,8 @@ class RestoreMixin(HealthMixin):
                 await self._restore_one(container, live.get(container.id))
             except errdefs.PymobyError as exc:
                 log.error("failed to restore container %s: %s", container.id, exc)
+        await self._restore_mounts_and_networks(containers)
+        for container in containers:
             state = container.state
             if state.removal_in_progress or state.dead:
                 to_remove.append(container)
@@ -99,6 +104,33 @@ class RestoreMixin(HealthMixin):
                 await self.remove(container.id, force=True, volumes=True)
         for container in to_start:
             self.spawn(self._restart_on_boot, container, name=f"boot start {container.short_id}")
+
+    async def _restore_mounts_and_networks(self, containers: list[Container]) -> None:
+        """Volume references back, the network of what still runs kept and of the rest released,
+        and what a dead daemon left mounted unmounted."""
+        for container in containers:
+            running = container.state.running
+            if not running:
+                for point in container.mount_points.values():
+                    point.id = ""  # the mount of a task that is gone
+            await self.mounts.restore(container.id, container.mount_points, running=running)
+            await self._ensure_network_record(container)
+        await self.networks.restore_containers(
+            running=[c.id for c in containers if c.state.running], known=[c.id for c in containers]
+        )
+        for container in containers:
+            container.network_settings = self.network_settings(container)
+            await self.checkpoint(container)
+        await self.mounts.cleanup()
+
+    async def _ensure_network_record(self, container: Container) -> None:
+        """A container the network subsystem does not know (its records were lost) is made known again."""
+        if self.network_known(container):
+            return
+        try:
+            await self.register_network(container)
+        except errdefs.PymobyError as exc:
+            log.error("container %s: cannot restore its network settings: %s", container.id, exc)
 
     def _should_start(self, container: Container) -> bool:
         manager = container.restart_manager
@@ -211,7 +243,9 @@ class RestoreMixin(HealthMixin):
         container.streams.set_stdin(
             TaskStdin(fifos.stdin, self.containerd, container.id) if fifos.stdin is not None else None
         )
-        runtime = TaskRuntime(pid=pid, fifos=fifos, logger=logger, copier=copier, mounted=True)
+        runtime = TaskRuntime(
+            pid=pid, fifos=fifos, logger=logger, copier=copier, mounted=True, networked=True, volumes_mounted=True
+        )
         elapsed = max(0.0, (time.time_ns() - container.state.started_at) / 1e9)
         runtime.started = time.monotonic() - elapsed
         container.runtime = runtime

@@ -20,15 +20,16 @@ import anyio.abc
 from pymoby import errdefs
 
 from ..images import CommitSource, ImageUser
-from ._archive import ArchiveMixin
+from ._networking import NetworkingMixin
 
 __all__ = ["ContainerService"]
 
 log = logging.getLogger("pymoby.daemon")
 
 
-class ContainerService(ArchiveMixin):
-    """Containers on containerd: create, start, stop, exec, attach, logs, stats, restore."""
+class ContainerService(NetworkingMixin):
+    """Containers on containerd: create, start, stop, exec, attach, logs, stats, restore; the backend of
+    the container, exec, archive and network routers."""
 
     async def run(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         """Restore, then serve until cancelled; then shut the containers down and return."""

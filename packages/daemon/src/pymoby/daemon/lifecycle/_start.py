@@ -1,11 +1,13 @@
 """``POST /containers/{id}/start``: root file system, network files, spec, stdio, containerd task.
 
-As moby's ``containerStart``: mount the read-write layer, write hostname,
-hosts and resolv.conf, build the OCI spec (:mod:`pymoby.daemon.oci`), make
-the stdio FIFOs and the log driver, record the container in containerd,
-create the task, start the log copier, start the task. A failure undoes
-every step and records the error and Docker's exit code (126 when the
-command cannot be invoked, 127 when it is not found, 128 otherwise).
+As moby's ``containerStart``: mount the read-write layer, set up the
+network (:mod:`pymoby.daemon.network`: namespace, endpoints, ports, hosts
+and resolv.conf), mount the volumes (:mod:`pymoby.daemon.volume`), write
+the hostname file, build the OCI spec (:mod:`pymoby.daemon.oci`), make the
+stdio FIFOs and the log driver, record the container in containerd, create
+the task, start the log copier, start the task. A failure undoes every
+step and records the error and Docker's exit code (126 when the command
+cannot be invoked, 127 when it is not found, 128 otherwise).
 """
 
 from __future__ import annotations
@@ -16,17 +18,25 @@ from typing import Any
 
 import anyio
 
-from pymoby import errdefs
+from pymoby import api, errdefs
 from pymoby.libcontainerd import FifoSet
 from pymoby.restartmanager import RestartManager, RestartPolicy
 
-from ..container import Container, format_time
+from ..container import Container, atomic_write, format_time
 from ..logger import Copier, LogInfo, copier_mode, default_log_path, new_logger
-from ..oci import ProcessSettings, SpecSettings, bind_mount, build_spec, resolve_devices, resolve_user
+from ..network import SandboxInfo
+from ..oci import (
+    JoinNamespaces,
+    ProcessSettings,
+    SpecSettings,
+    bind_mount,
+    build_spec,
+    resolve_devices,
+    resolve_user,
+)
+from ..volume import StartedMounts
 from ._base import TaskRuntime, TaskStdin
 from ._create import CreateMixin
-from ._mounts import oci_mounts_for
-from ._netfiles import write_network_files
 
 __all__ = ["StartError", "StartMixin", "exit_code_for"]
 
@@ -135,51 +145,91 @@ class StartMixin(CreateMixin):
     async def _create_task(self, container: Container) -> TaskRuntime:
         """Everything up to a created (not yet started) task; undone by :meth:`_teardown_task` on failure."""
         client = self.containerd
-        fifos: FifoSet | None = None
-        logger = None
-        runtime: TaskRuntime | None = None
-        layer = None
-        mounted = False
+        # What is held so far, released by _teardown_task if a later step fails.
+        held = TaskRuntime(pid=0, fifos=None, logger=None, copier=None)  # type: ignore[arg-type]
+        started: StartedMounts | None = None
         done = False
         try:
             _, settings = await self.host_facts()
             layer = await anyio.to_thread.run_sync(self.images.get_rw_layer, container.id)
             rootfs = await anyio.to_thread.run_sync(layer.mount)
-            mounted = True
-            spec = await anyio.to_thread.run_sync(self._spec, container, rootfs, settings)
+            held.mounted = True
+            info = await self._start_network(container)
+            held.networked = True
+            started = await self.mounts.start(
+                container.id, container.mount_points, container.host_config, rootfs=rootfs
+            )
+            held.volumes_mounted = True
+            spec = await anyio.to_thread.run_sync(
+                self._spec, container, rootfs, settings, info, started.mounts, self._netns_path(container, info)
+            )
             config = container.config
-            fifos = await anyio.to_thread.run_sync(
+            held.fifos = await anyio.to_thread.run_sync(
                 lambda: FifoSet.create(
                     self.fifo_dir(container.id), "init", stdin=config.open_stdin, terminal=config.tty
                 )
             )
-            logger = await self._open_logger(container)
+            fifos = held.fifos
+            held.logger = logger = await self._open_logger(container)
             await self._replace_containerd_container(container.id, spec)
             try:
                 with anyio.fail_after(_START_TIMEOUT):
                     await client.create_task(container.id, stdio=fifos.paths)
             except errdefs.PymobyError as exc:
                 raise self._start_failure(container, exc) from exc
-            copier = None
             sources = {"stdout": fifos.stdout}
             if fifos.stderr is not None:
                 sources["stderr"] = fifos.stderr
             mode, size = copier_mode(container.host_config.log_config.config or {})
-            copier = Copier(sources, logger, tees=container.streams.tees(), mode=mode, max_buffer_size=size)  # type: ignore[arg-type]
+            held.copier = Copier(sources, logger, tees=container.streams.tees(), mode=mode, max_buffer_size=size)  # type: ignore[arg-type]
             if fifos.stdin is not None:
                 container.streams.set_stdin(TaskStdin(fifos.stdin, client, container.id))
             else:
                 container.streams.set_stdin(None)
-            runtime = TaskRuntime(pid=0, fifos=fifos, logger=logger, copier=copier, mounted=True)
             done = True
-            return runtime
+            return held
         finally:
-            if not done:
-                with anyio.CancelScope(shield=True):
-                    await self._teardown_task(
-                        container,
-                        TaskRuntime(pid=0, fifos=fifos, logger=logger, copier=None, mounted=mounted),  # type: ignore[arg-type]
-                    )
+            with anyio.CancelScope(shield=True):
+                if started is not None:
+                    await started.release()  # the task holds its sub-path mounts now (or never will)
+                if not done:
+                    await self._teardown_task(container, held)
+
+    async def _start_network(self, container: Container) -> SandboxInfo:
+        """Set up the container's network; its hosts, resolv.conf and hostname files are recorded."""
+        mode = container.host_config.network_mode
+        if mode.startswith("container:"):
+            # As Docker: the container takes the other's name and files along with its namespace.
+            target = self.get(mode.removeprefix("container:"))
+            container.config.hostname = target.config.hostname
+            container.config.domainname = target.config.domainname
+        if not self.network_known(container):
+            # Its network (or the container whose network it joins) did not exist at create.
+            container.network_settings = await self.register_network(container)
+        info = await self.networks.start_container(container.id)
+        container.network_settings = info.settings
+        container.hosts_path = str(info.hosts_path)
+        container.resolv_conf_path = str(info.resolv_conf_path)
+        if mode.startswith("container:"):
+            container.hostname_path = self.get(mode.removeprefix("container:")).hostname_path
+        else:
+            container.hostname_path = str(container.root / "hostname")
+        return info
+
+    def _netns_path(self, container: Container, info: SandboxInfo) -> str | None:
+        """The network namespace to join: the sandbox's, or for ``container:`` mode on the host's
+        network the other container's process's (``None``: the host's, for ``--network host``)."""
+        if info.netns_path is not None:
+            return str(info.netns_path)
+        mode = container.host_config.network_mode
+        if mode.startswith("container:"):
+            target = self.get(mode.removeprefix("container:"))
+            if not target.state.running or not target.state.pid:
+                raise errdefs.Conflict(
+                    f"cannot join network of a non running container: {mode.removeprefix('container:')}"
+                )
+            return f"/proc/{target.state.pid}/ns/net"
+        return None
 
     async def _replace_containerd_container(self, container_id: str, spec: dict[str, Any]) -> None:
         """Record the container in containerd, replacing a stale record of an earlier run."""
@@ -218,19 +268,28 @@ class StartMixin(CreateMixin):
         )
         return await anyio.to_thread.run_sync(new_logger, driver, info)
 
-    def _spec(self, container: Container, rootfs: Any, settings: SpecSettings) -> dict[str, Any]:
+    def _spec(
+        self,
+        container: Container,
+        rootfs: Any,
+        settings: SpecSettings,
+        info: SandboxInfo,
+        volume_mounts: list[dict[str, Any]],
+        netns: str | None,
+    ) -> dict[str, Any]:
         """The OCI spec (blocking: reads the image's passwd/group and the host's devices)."""
         config, host_config = container.config, container.host_config
-        write_network_files(container)
+        if not host_config.network_mode.startswith("container:"):
+            atomic_write(container.root / "hostname", f"{config.hostname}\n".encode(), mode=0o644)
         user = resolve_user(rootfs, config.user, host_config.group_add)
-        mounts = oci_mounts_for(container.mount_points)
+        mounts = list(volume_mounts)
         taken = {m["destination"] for m in mounts}
         for destination, source in (
             ("/etc/resolv.conf", container.resolv_conf_path),
             ("/etc/hostname", container.hostname_path),
             ("/etc/hosts", container.hosts_path),
         ):
-            if destination not in taken:
+            if destination not in taken and source:
                 mounts.append(bind_mount(source, destination, read_only=host_config.readonly_rootfs))
         devices = resolve_devices(host_config)
         return build_spec(
@@ -240,6 +299,7 @@ class StartMixin(CreateMixin):
                 env=tuple(config.env or ()),
                 cwd=config.working_dir,
                 tty=config.tty,
+                linked_env=info.link_env,
             ),
             host_config=host_config,
             settings=settings,
@@ -247,6 +307,7 @@ class StartMixin(CreateMixin):
             hostname=config.hostname,
             domainname=config.domainname,
             mounts=mounts,
+            namespaces=JoinNamespaces(network=netns),
             root_path=str(rootfs),
             devices=devices,
         )
@@ -269,9 +330,39 @@ class StartMixin(CreateMixin):
         if runtime.logger is not None:
             with contextlib.suppress(OSError, errdefs.PymobyError):
                 await runtime.logger.close()
+        await self.release_resources(container, runtime)
+
+    async def release_resources(self, container: Container, runtime: TaskRuntime) -> None:
+        """What a task held besides its I/O, in Docker's order: network, volumes, root file system."""
+        if runtime.networked:
+            runtime.networked = False
+            try:
+                await self.networks.stop_container(container.id)
+            except Exception:  # the exit must be handled whatever the kernel said; what is left is logged
+                log.exception("failed to release the network of container %s", container.id)
+            container.network_settings = self.network_settings(container)
+        if runtime.volumes_mounted:
+            runtime.volumes_mounted = False
+            await self.mounts.stop(container.id, container.mount_points)
         if runtime.mounted:
             runtime.mounted = False
             await anyio.to_thread.run_sync(self._unmount, container.id)
+
+    def network_known(self, container: Container) -> bool:
+        """Whether the network subsystem has the container's settings."""
+        try:
+            self.networks.container_settings(container.id)
+        except errdefs.NotFound:
+            return False
+        return True
+
+    def network_settings(self, container: Container) -> api.NetworkSettings:
+        """The container's ``NetworkSettings`` as the network subsystem knows them now (the recorded
+        ones when it does not know the container)."""
+        try:
+            return self.networks.container_settings(container.id)
+        except errdefs.NotFound:
+            return container.network_settings
 
     def _unmount(self, container_id: str) -> None:
         try:

@@ -2,8 +2,9 @@
 
 Docker's ``verifyContainerSettings`` rules and messages: the ``Config``
 checks are here, the ``HostConfig`` ones (resources, namespaces,
-capabilities, restart policy ...) are :mod:`pymoby.daemon.oci`'s, plus the
-network mode, which this stage of pymobyd limits to ``none`` and ``host``.
+capabilities, restart policy ...) are :mod:`pymoby.daemon.oci`'s; the
+network settings are checked by :mod:`pymoby.daemon.network` and the mounts
+by :mod:`pymoby.daemon.volume` when the container is created.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from .. import oci
 from ..oci import SysInfo
 
 __all__ = [
-    "NETWORK_NOT_SUPPORTED",
     "InvalidContainerConfig",
     "network_mode_name",
     "parse_signal",
@@ -27,11 +27,6 @@ __all__ = [
 ]
 
 MIN_DURATION = 1_000_000  # 1 ms, in nanoseconds
-
-NETWORK_NOT_SUPPORTED = (
-    "network {name} is not supported by pymobyd yet (bridge and user-defined networks are not implemented): "
-    "use --network none or --network host"
-)
 
 
 class InvalidContainerConfig(errdefs.InvalidParameter):
@@ -114,16 +109,10 @@ def validate_host_config(
     available_capabilities: Collection[str] | None = None,
     apparmor_enabled: bool = False,
 ) -> list[str]:
-    """Check the host-specific part (:func:`pymoby.daemon.oci.validate_host_config`) and the network mode.
+    """Check the host-specific part (:func:`pymoby.daemon.oci.validate_host_config`).
 
-    Returns the warnings. Raises ``InvalidParameter`` with Docker's message,
-    and ``NotImplemented`` for a network this daemon does not have yet
-    (``bridge``, user-defined networks): saying so rather than faking one.
+    Returns the warnings. Raises ``InvalidParameter`` with Docker's message.
     """
-    if not update:
-        mode = network_mode_name(host_config.network_mode)
-        if mode not in ("none", "host"):
-            raise errdefs.NotImplemented(NETWORK_NOT_SUPPORTED.format(name=mode))
     return oci.validate_host_config(
         host_config,
         sysinfo,

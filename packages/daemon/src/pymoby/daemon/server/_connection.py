@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 import anyio
 import httptools
 
+from pymoby import errdefs
+
 from ._hijack import HijackedStream
 from ._request import BodyReader, Request
 from ._response import HijackResponse, Response, StreamingResponse
@@ -369,18 +371,28 @@ class HTTPConnection(asyncio.Protocol):
         """Run the handler and write its answer; whether the connection stays open."""
         response = await self.server.dispatch(request)
         keep = request.keep_alive and not request.upgrade and not request.hijack
-        if response.__class__ is Response:
-            if not request.body.complete:
-                keep = False  # the handler left part of the body unread
-            await self._write_response(request, response, keep)
-        elif isinstance(response, StreamingResponse):
-            keep = await self._write_stream(request, response, keep) and request.body.complete
-        elif isinstance(response, HijackResponse):
+        if isinstance(response, HijackResponse):
             await self._hijack(request, response)
-            keep = False
+            return False
+        if isinstance(response, StreamingResponse):
+            keep = await self._write_stream(request, response, keep)
         else:
             await self._write_response(request, response, keep)
+        if not request.body.complete:
+            # The handler left part of the body unread (an unknown route, an early error). Closing
+            # now would reset the connection while the client still writes, and it would lose our
+            # answer ("broken pipe"): read the rest and drop it, as Go's server does.
+            keep = await self._discard_body(request) and keep
         return keep
+
+    async def _discard_body(self, request: Request) -> bool:
+        """Read and drop the rest of the request body; whether it all arrived (in the idle timeout)."""
+        with anyio.move_on_after(self.server.config.idle_timeout):
+            try:
+                await request.body.discard()
+            except errdefs.Cancelled:
+                return False  # the client went away instead of sending the rest
+        return request.body.complete
 
     async def _write_response(self, request: Request, response: Response, keep: bool) -> None:
         body = response.body
