@@ -1,9 +1,9 @@
 """Fixtures for the network tests: real pymobyd daemons, and a bare NetworkController for the kernel-level ones.
 
 ``daemon`` (one per module) and ``start_daemon`` (per test, for restarts and
-crashes) are real pymobyd processes with the busybox image, each on a bridge
-and address pool of its own (``support.pymobyd`` hands out network slots),
-driven by the docker CLI and docker-py. ``controller`` is a
+crashes) come from integration/conftest.py: real pymobyd processes with the
+busybox image, each on a bridge and address pool of its own, driven by the
+docker CLI and docker-py. ``controller`` is a
 NetworkController in the test process with a bridge ``pmt<worker>x<n>``,
 iptables chains named after it and an address pool 10.<180+worker>.<16n>.0/20.
 At the end everything is stopped and purged, and the test fails if a device,
@@ -14,15 +14,12 @@ from __future__ import annotations
 
 import itertools
 import re
-import tempfile
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from networks.nshelp import Box, kernel_leftovers, net_config
-from support.images import busybox_image_archive
-from support.pymobyd import Pymobyd, load_busybox, start_pymobyd
 
 from pymoby.daemon.events import Events
 from pymoby.daemon.network import ContainerNetworkSpec, NetworkConfig, NetworkController
@@ -94,57 +91,3 @@ def start(controller: NetworkController, tmp_path: Path) -> Start:
         return Box(await controller.start_container(container_id))
 
     return run
-
-
-def _base() -> Path:
-    # Short: unix socket paths are limited to 108 bytes.
-    return Path(tempfile.mkdtemp(prefix="pmn-", dir="/tmp"))
-
-
-@pytest.fixture(scope="session")
-def busybox_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A ``docker save`` archive of busybox (tagged ``busybox:latest``), built once per worker."""
-    work = tmp_path_factory.mktemp("busybox-image")
-    archive = work / "busybox.tar"
-    busybox_image_archive(archive, work)
-    return archive
-
-
-@pytest.fixture(scope="module")
-def daemon(busybox_archive: Path) -> Iterator[Pymobyd]:
-    """One pymobyd with busybox for a module's tests (each test removes its own containers and networks)."""
-    instance = start_pymobyd(_base())
-    try:
-        load_busybox(instance, busybox_archive)
-        yield instance
-    finally:
-        failure = instance.finish()
-        if failure:
-            pytest.fail(failure)
-
-
-StartDaemon = Callable[..., Pymobyd]
-
-
-@pytest.fixture
-def start_daemon(busybox_archive: Path) -> Iterator[StartDaemon]:
-    """``start_daemon(*flags, base=..., load=True)``: daemons stopped, checked and removed after the test."""
-    started: list[Pymobyd] = []
-
-    def start(*args: str, base: Path | None = None, load: bool = True, **kwargs: Any) -> Pymobyd:
-        instance = start_pymobyd(base or _base(), *args, **kwargs)
-        started.append(instance)
-        if load:
-            load_busybox(instance, busybox_archive)
-        return instance
-
-    yield start
-    failures = []
-    for index in reversed(range(len(started))):  # latest first: a restarted daemon shares its base
-        instance = started[index]
-        shared = any(other.base == instance.base for other in started[:index])
-        failure = instance.finish(remove=not shared)
-        if failure:
-            failures.append(failure)
-    if failures:
-        pytest.fail("\n".join(failures))

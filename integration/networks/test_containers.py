@@ -220,6 +220,20 @@ def test_legacy_links_on_the_default_bridge(daemon: Pymobyd) -> None:
         ok(daemon, "rm", "-f", "linked")
 
 
+def test_links_on_a_user_network_are_names_without_environment(daemon: Pymobyd) -> None:
+    # docker-compose's one-off `run` links to the project's containers on the project's network.
+    ok(daemon, "network", "create", "linknet")
+    ok(daemon, "run", "-d", "--name", "target", "--network", "linknet", *HTTPD)
+    try:
+        out = ok(daemon, "run", "--rm", "--network", "linknet", "--link", "target:db", "busybox", "sh", "-c",
+                 "env; wget -q -O - http://db/hostname")  # fmt: skip
+        assert "DB_PORT" not in out
+        assert out.endswith(inspect(daemon, "target")["Config"]["Hostname"] + "\n")
+    finally:
+        ok(daemon, "rm", "-f", "target")
+        ok(daemon, "network", "rm", "linknet")
+
+
 def test_dns_options_and_extra_hosts(daemon: Pymobyd) -> None:
     out = ok(daemon, "run", "--rm", "--dns", "192.0.2.53", "--dns-search", "corp.example", "--dns-option", "ndots:2",
              "--add-host", "static:10.1.2.3", "--add-host", "gw:host-gateway", "--hostname", "named",

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from networks.conftest import StartDaemon
+from support.pymobyd import StartDaemon
 
 from pymoby.daemon.network._store import RecordStore
 

@@ -31,6 +31,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -365,6 +366,11 @@ class Pymobyd:
     def __exit__(self, *exc: object) -> None:
         self.stop()
         self.remove()
+
+
+#: The ``start_daemon`` fixture's type (integration/conftest.py):
+#: ``start_daemon(*flags, base=None, load=True, **start_pymobyd_kwargs)``.
+StartDaemon = Callable[..., Pymobyd]
 
 
 def load_busybox(daemon: Pymobyd, archive: Path) -> None:

@@ -28,7 +28,7 @@ from ._netlink import Netlink, random_mac
 from ._netns import create_netns, remove_netns
 from ._publish import close_ports, publish, unpublish
 from ._resolver import EmbeddedDNS
-from ._spec import normal_mac, parse_extra_host
+from ._spec import network_mode_target, normal_mac, parse_extra_host
 from ._state import Live, State, new_id
 
 __all__ = [
@@ -213,11 +213,39 @@ def _write_in_place(path: Path, content: str) -> None:
     path.chmod(0o644)
 
 
+def _user_network_link_entries(state: State, record: ContainerRecord) -> list[tuple[str, str]]:
+    # On a user-defined network a link is only another name for a container sharing a network with
+    # this one, as Docker's resolver aliases it (docker-compose's one-off `run` links so): no
+    # environment, and a target elsewhere or stopped is not an error.
+    shared = {a.network_id for a in record.attachments}
+    lines: list[tuple[str, str]] = []
+    for link in record.links:
+        target_name, _, alias = link.partition(":")
+        target_name = target_name.lstrip("/")
+        alias = (alias or target_name).rsplit("/", 1)[-1]
+        try:
+            target = state.find_container(target_name)
+        except NoSuchNetworkContainer:
+            raise errdefs.NotFound(f"could not get container for {target_name}") from None
+        for endpoint in target.endpoints if target.running else ():
+            if endpoint.network_id in shared and endpoint.ipv4:
+                lines.append((alias, str(ipaddress.ip_interface(endpoint.ipv4).ip)))
+                break
+    return lines
+
+
 def link_entries(state: State, record: ContainerRecord) -> tuple[list[tuple[str, str]], list[str]]:
-    """The /etc/hosts lines and environment of a container's legacy ``--link``s (default bridge only)."""
+    """The /etc/hosts lines and environment of a container's legacy ``--link``s.
+
+    On the default bridge, as Docker's legacy links: the target must be running there, and its
+    address and ports are given in ``ALIAS_PORT_...`` variables. On a user-defined network the
+    link is only a name for a container on a shared network.
+    """
     lines: list[tuple[str, str]] = []
     env: list[str] = []
     bridge = state.default_bridge()
+    if network_mode_target(record.network_mode) not in ("bridge", bridge.name, bridge.id):
+        return _user_network_link_entries(state, record), env
     for link in record.links:
         target_name, _, alias = link.partition(":")
         target_name = target_name.lstrip("/")
