@@ -1,183 +1,148 @@
-"""A stand-in daemon with the volume pieces (volumed.py), the docker CLI and docker-py against it, a test plugin.
+"""Real pymobyd daemons with busybox for the volume, mount and ``docker cp`` tests, and a test volume plugin.
 
-Each test gets its own base directory (short: unix socket paths are
-limited), so pytest-xdist workers never share a socket, a data root or a
-plugin. Everything started is stopped, and everything mounted under the
-base is unmounted, when the test ends.
+The daemons are integration/conftest.py's: ``daemon`` is one pymobyd per
+module (each xdist worker its own base directory, socket, containerd and
+bridge), and ``start_daemon`` starts daemons of a test's own, for restarts on
+the same base (``start_daemon(base=first.base, load=False)`` after
+``first.stop()``); all are stopped, checked (exit code, nothing left on the
+host) and removed after. ``d`` hands ``daemon`` to a test and, after it,
+removes every container (``rm -fv``) and volume it left, then checks that
+no volume, tmpfs or sub-path mount is left under the daemon's roots.
+
+``plugin("name")`` runs the test volume plugin (a separate process, as real
+plugins are) on ``/run/docker/plugins/NAME.sock``, where pymobyd, as
+dockerd, looks for legacy plugins. The directory is machine-wide, so each
+plugin gets a unique name, and its socket goes when the test ends.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support.images import make_busybox_rootfs
-from support.pymobyd import ping
+from support.pymobyd import Pymobyd
 
-HERE = Path(__file__).resolve().parent
+pytestmark = pytest.mark.root
+
+PLUGIN_SOCKETS = Path("/run/docker/plugins")
+PLUGIN_SPECS = Path("/etc/docker/plugins")
+
+
+def docker(daemon: Pymobyd, *args: str, check: bool = True, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """Run the docker CLI against ``daemon``, text in and out; a failure shows its stderr."""
+    result = subprocess.run(
+        ["docker", *args], env=daemon.env(), capture_output=True, text=True, timeout=120, check=False, **kwargs
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"docker {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
+    return result
+
+
+def inspect_volume(daemon: Pymobyd, name: str) -> dict[str, Any]:
+    """``docker volume inspect NAME``."""
+    (info,) = json.loads(docker(daemon, "volume", "inspect", name).stdout)
+    return dict(info)
+
+
+def volume_path(daemon: Pymobyd, name: str) -> Path:
+    """Where volume ``name``'s data lives on the host."""
+    return Path(inspect_volume(daemon, name)["Mountpoint"])
+
+
+def mounted_under(path: Path) -> list[str]:
+    """Mount points at or under ``path`` (this process's mount namespace, the daemon's too)."""
+    with open("/proc/self/mountinfo") as info:
+        points = [line.split()[4] for line in info]
+    return [p for p in points if p == str(path) or p.startswith(f"{path}/")]
+
+
+def volume_mounts(daemon: Pymobyd) -> list[str]:
+    """What is mounted under the daemon's volumes and its sub-path scratch directory."""
+    return mounted_under(daemon.data_root / "volumes") + mounted_under(daemon.exec_root / "volume-mounts")
+
+
+def wait_exited(daemon: Pymobyd, name: str, timeout: float = 30) -> None:
+    """Wait until container ``name`` is no longer running."""
+    docker(daemon, "wait", name, timeout=timeout)
+
+
+def _reset(daemon: Pymobyd) -> None:
+    """Remove every container (with its anonymous volumes) and every volume."""
+    ids = docker(daemon, "ps", "-aq").stdout.split()
+    if ids:
+        docker(daemon, "rm", "-fv", *ids)
+    names = docker(daemon, "volume", "ls", "-q", "--filter", "driver=local").stdout.split()
+    if names:
+        docker(daemon, "volume", "rm", "-f", *names)
+
+
+@pytest.fixture
+def d(daemon: Pymobyd) -> Iterator[Pymobyd]:
+    """The module's daemon for one test: its containers and volumes removed after, nothing left mounted."""
+    try:
+        yield daemon
+    finally:
+        _reset(daemon)
+    left = volume_mounts(daemon)
+    assert left == [], f"left mounted after the containers went: {left}"
 
 
 @dataclass
-class Volumed:
-    """A running stand-in daemon (see volumed.py)."""
+class Plugin:
+    """A running test volume plugin."""
 
-    base: Path
-    process: subprocess.Popen[bytes] | None = None
-    plugins: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    name: str
+    socket: Path
+    data: Path
+    process: subprocess.Popen[bytes]
 
-    @property
-    def socket(self) -> Path:
-        return self.base / "d.sock"
-
-    @property
-    def data_root(self) -> Path:
-        return self.base / "root"
-
-    @property
-    def log_path(self) -> Path:
-        return self.base / "volumed.log"
-
-    def env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env["DOCKER_HOST"] = f"unix://{self.socket}"
-        env.pop("DOCKER_CONTEXT", None)
-        env["DOCKER_CONFIG"] = str(self.base / "client-config")
-        return env
-
-    def docker(self, *args: str, check: bool = True, **kwargs: Any) -> subprocess.CompletedProcess[str]:
-        """Run the docker CLI against the stand-in."""
-        result = subprocess.run(["docker", *args], env=self.env(), capture_output=True, text=True, **kwargs)
-        if check and result.returncode != 0:
-            raise AssertionError(f"docker {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
-        return result
-
-    def start(self) -> None:
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, str(HERE / "volumed.py"), str(self.base)],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            if self.socket.exists() and ping(self.socket):
-                return
-            time.sleep(0.05)
-        raise RuntimeError(f"volumed did not come up:\n{self.log_path.read_text()[-3000:]}")
-
-    def stop(self, sig: int = signal.SIGTERM) -> int | None:
-        if self.process is None:
-            return None
+    def stop(self) -> None:
+        """Stop it (its socket goes with it)."""
         if self.process.poll() is None:
-            self.process.send_signal(sig)
+            self.process.terminate()
             try:
-                self.process.wait(20)
+                self.process.wait(10)
             except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.kill()
                 self.process.wait()
-        code = self.process.returncode
-        self.process = None
-        return code
+        self.socket.unlink(missing_ok=True)
 
-    def restart(self) -> None:
-        code = self.stop()
-        assert code == 0, self.log_path.read_text()[-3000:]
-        self.start()
 
-    def start_plugin(self, name: str, *extra: str) -> Path:
-        """Run the test plugin (a separate process, as real plugins are) as ``name``; its data directory."""
-        socket = self.base / "plugins" / f"{name}.sock"
-        data = self.base / f"plugin-{name}"
+StartPlugin = Callable[[], Plugin]
+
+
+@pytest.fixture
+def plugin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StartPlugin]:
+    """``plugin()``: start a test volume plugin with a unique name; stopped and its socket removed after."""
+    started: list[Plugin] = []
+
+    def start() -> Plugin:
+        name = f"pmtest{uuid.uuid4().hex[:10]}"
+        socket = PLUGIN_SOCKETS / f"{name}.sock"
+        data = tmp_path_factory.mktemp("plugin")
+        PLUGIN_SOCKETS.mkdir(parents=True, exist_ok=True)
         process = subprocess.Popen(
-            [sys.executable, "-m", "pymoby.daemon.volume.testing", str(socket), str(data), *extra],
+            [sys.executable, "-m", "pymoby.daemon.volume.testing", str(socket), str(data)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        self.plugins.append(process)
+        found = Plugin(name, socket, data, process)
+        started.append(found)
         deadline = time.monotonic() + 20
         while not socket.exists():
             if time.monotonic() > deadline or process.poll() is not None:
                 raise RuntimeError(f"plugin {name} did not start")
             time.sleep(0.05)
-        return data
+        return found
 
-    def control(self, method: str, path: str, body: object = None) -> Any:
-        """Call the stand-in's container control routes (what the container service will do)."""
-        command = ["curl", "-sS", "--unix-socket", str(self.socket), "-X", method, f"http://d{path}"]
-        if body is not None:
-            command += ["-H", "Content-Type: application/json", "-d", json.dumps(body)]
-        command += ["-w", "\n%{http_code}"]
-        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-        text, _, status = out.rpartition("\n")
-        parsed = json.loads(text) if text.strip() else None
-        if int(status) >= 400:
-            raise ControlError(int(status), parsed["message"] if isinstance(parsed, dict) else text)
-        return parsed
-
-    def create_container(self, name: str, root: Path, **fields: Any) -> Any:
-        """``ContainerMounts.create`` for a container whose root is ``root``: HostConfig, Volumes, User."""
-        return self.control("POST", f"/_test/containers/{name}", {"Root": str(root), **fields})
-
-    def mounted_under(self, path: Path) -> list[str]:
-        with open("/proc/self/mountinfo") as info:
-            points = [line.split()[4] for line in info]
-        return [p for p in points if p == str(path) or p.startswith(str(path) + "/")]
-
-
-class ControlError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"{status}: {message}")
-        self.status = status
-        self.message = message
-
-
-def _cleanup(base: Path) -> None:
-    subprocess.run(["umount", "-R", "-l", str(base)], capture_output=True, check=False)
-    with open("/proc/self/mountinfo") as info:
-        leftovers = sorted(
-            (line.split()[4] for line in info if line.split()[4].startswith(str(base) + "/")), reverse=True
-        )
-    for point in leftovers:
-        subprocess.run(["umount", "-l", point], capture_output=True, check=False)
-    shutil.rmtree(base, ignore_errors=True)
-
-
-@pytest.fixture
-def volumed() -> Iterator[Volumed]:
-    base = Path(tempfile.mkdtemp(prefix="pmv-", dir="/tmp"))
-    (base / "plugins").mkdir()
-    (base / "plugin-specs").mkdir()
-    daemon = Volumed(base)
-    daemon.start()
-    try:
-        yield daemon
-    finally:
-        code = daemon.stop()
-        for plugin in daemon.plugins:
-            plugin.terminate()
-            plugin.wait(10)
-        log = daemon.log_path.read_text() if daemon.log_path.exists() else ""
-        left = daemon.mounted_under(base)
-        _cleanup(base)
-        assert code in (0, None), f"volumed exited with {code}:\n{log[-3000:]}"
-        assert not left, f"left mounted: {left}"
-
-
-@pytest.fixture
-def rootfs(volumed: Volumed) -> Path:
-    """A busybox root file system: the 'container' the tests copy into and out of."""
-    return make_busybox_rootfs(volumed.base / "rootfs")
+    yield start
+    for running in started:
+        running.stop()

@@ -1,138 +1,158 @@
-"""Container mounts on the real kernel: runc runs busybox with the mounts ``ContainerMounts.start`` gives;
-sub-paths, propagation checks, and nothing left mounted after a daemon that died."""
+"""Container mounts on a real pymobyd: ``docker run -v``, ``--mount``, ``--tmpfs``, ``--volumes-from``,
+sub-paths, propagation checks, image content copied into new volumes, Docker's messages for bad specs,
+and nothing left mounted after containers exit or the daemon dies."""
 
 from __future__ import annotations
 
-import json
 import os
+import signal
 import subprocess
-import uuid
 from pathlib import Path
-from typing import Any
 
 import pytest
+from support.pymobyd import Pymobyd, StartDaemon
 
-from .conftest import ControlError, Volumed
+from .conftest import docker, mounted_under, volume_mounts, volume_path
 
 pytestmark = pytest.mark.root
 
-
-def runc_run(bundle: Path, rootfs: Path, mounts: list[dict[str, Any]], script: str, propagation: str = "") -> str:
-    """Run ``sh -c script`` in busybox with ``mounts`` under runc; its output."""
-    bundle.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["runc", "spec"], cwd=bundle, check=True)
-    config = json.loads((bundle / "config.json").read_text())
-    config["root"] = {"path": str(rootfs), "readonly": False}
-    config["process"]["terminal"] = False
-    config["process"]["args"] = ["/bin/sh", "-c", script]
-    config["mounts"] += mounts
-    if propagation:
-        config["linux"]["rootfsPropagation"] = propagation
-    (bundle / "config.json").write_text(json.dumps(config))
-    name = f"pmv-{uuid.uuid4().hex[:12]}"
-    try:
-        result = subprocess.run(
-            ["runc", "--root", str(bundle / "state"), "run", "-b", str(bundle), name],
-            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
-        )  # fmt: skip
-    finally:
-        subprocess.run(
-            ["runc", "--root", str(bundle / "state"), "delete", "-f", name], capture_output=True, check=False
-        )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+SITE_IMAGE = "pmv-site:latest"
 
 
-def test_a_container_sees_its_volumes_binds_and_tmpfs(volumed: Volumed, rootfs: Path) -> None:
-    (rootfs / "srv" / "www").mkdir(parents=True)
-    (rootfs / "srv" / "www" / "index.html").write_text("from the image\n")
-    host = volumed.base / "host"
-    host.mkdir()
+def build_site_image(d: Pymobyd, context: Path) -> None:
+    """An image with content in /srv/www and a ``VOLUME /srv/www``."""
+    context.mkdir(exist_ok=True)
+    (context / "index.html").write_text("from the image\n")
+    (context / "Dockerfile").write_text(
+        "FROM busybox\nCOPY index.html /srv/www/index.html\nRUN chown -R 1:1 /srv/www\nVOLUME /srv/www\n"
+    )
+    docker(d, "build", "-q", "-t", SITE_IMAGE, str(context))
+
+
+def test_a_container_sees_its_volumes_binds_and_tmpfs(d: Pymobyd) -> None:
+    host = d.base / "host"
+    host.mkdir(exist_ok=True)
     (host / "ro.txt").write_text("read only\n")
-    volumed.create_container(
-        "web",
-        rootfs,
-        HostConfig={
-            "Binds": ["site:/srv/www", f"{host}:/host:ro", "/scratch-anon"],
-            "Mounts": [{"Type": "tmpfs", "Target": "/t", "TmpfsOptions": {"SizeBytes": 1048576, "Mode": 448}}],
-            "Tmpfs": {"/run": "size=64k"},
-        },
-    )
-    started = volumed.control("POST", "/_test/containers/web/start")
     script = (
-        "cat /srv/www/index.html; echo new > /srv/www/written; "
-        "cat /host/ro.txt; (echo x > /host/nope) 2>/dev/null || echo host-is-read-only; "
-        "stat -c %a /t; grep ' /t ' /proc/mounts | grep -o 'size=[0-9a-z]*'; grep -c ' /run tmpfs' /proc/mounts"
+        "echo new > /srv/www/written; cat /host/ro.txt; (echo x > /host/nope) 2>/dev/null || echo host-is-read-only; "
+        "stat -c %a /t; grep ' /t ' /proc/mounts | grep -o 'size=[0-9a-z]*'; grep -c ' /run tmpfs' /proc/mounts; "
+        "echo scratch > /scratch-anon/f; grep ' /run ' /proc/mounts | grep -o 'size=[0-9a-z]*'"
     )
-    out = runc_run(volumed.base / "bundle", rootfs, started["mounts"], script)
-    assert out.split("\n")[:6] == ["from the image", "read only", "host-is-read-only", "700", "size=1024k", "1"]
-    (site,) = json.loads(volumed.docker("volume", "inspect", "site").stdout)
-    assert Path(site["Mountpoint"], "written").read_text() == "new\n"
-    volumed.control("POST", "/_test/containers/web/stop")
+    out = docker(d, "run", "--name", "web", "-v", "site:/srv/www", "-v", f"{host}:/host:ro", "-v", "/scratch-anon",
+                 "--mount", "type=tmpfs,target=/t,tmpfs-size=1048576,tmpfs-mode=0700", "--tmpfs", "/run:size=64k",
+                 "busybox", "sh", "-c", script).stdout  # fmt: skip
+    assert out.split("\n")[:6] == ["read only", "host-is-read-only", "700", "size=1024k", "1", "size=64k"]
+    assert (volume_path(d, "site") / "written").read_text() == "new\n"
+    assert not (host / "nope").exists()
+    assert volume_mounts(d) == []
 
 
-def test_volume_subpath_is_mounted_safely(volumed: Volumed, rootfs: Path) -> None:
-    volumed.docker("volume", "create", "shared")
-    (data,) = json.loads(volumed.docker("volume", "inspect", "shared").stdout)
-    Path(data["Mountpoint"], "app1").mkdir()
-    Path(data["Mountpoint"], "app1", "cfg").write_text("app1 config\n")
-    os.symlink("/", Path(data["Mountpoint"], "evil"))
-    volumed.create_container("good", rootfs, HostConfig={"Mounts": [
-        {"Type": "volume", "Source": "shared", "Target": "/cfg", "VolumeOptions": {"Subpath": "app1"}},
-    ]})  # fmt: skip
-    started = volumed.control("POST", "/_test/containers/good/start")
-    (mount,) = [m for m in started["mounts"] if m["destination"] == "/cfg"]
-    assert mount["source"].startswith(str(volumed.base / "exec" / "volume-mounts"))
-    assert not volumed.mounted_under(volumed.base / "exec" / "volume-mounts")  # released once the task holds it
-    volumed.create_container("bad", rootfs, HostConfig={"Mounts": [
-        {"Type": "volume", "Source": "shared", "Target": "/cfg", "VolumeOptions": {"Subpath": "evil/etc"}},
-    ]})  # fmt: skip
-    with pytest.raises(ControlError) as caught:
-        volumed.control("POST", "/_test/containers/bad/start")
-    assert caught.value.status == 404
-    assert (
-        caught.value.message == f"cannot access path {data['Mountpoint']}/evil/etc: Too many levels of symbolic links"
-    )
-    volumed.control("POST", "/_test/containers/good/stop")
+def test_volumes_from_shares_a_containers_volumes(d: Pymobyd) -> None:
+    docker(d, "run", "--name", "source", "-v", "/shared", "-v", "named:/named", "busybox",
+           "sh", "-c", "echo a > /shared/a; echo n > /named/n")  # fmt: skip
+    out = docker(d, "run", "--rm", "--volumes-from", "source", "busybox", "sh", "-c", "cat /shared/a /named/n").stdout
+    assert out == "a\nn\n"
+    result = docker(d, "run", "--rm", "--volumes-from", "source:ro", "busybox", "sh", "-c",
+                    "cat /named/n; echo x > /named/x 2>/dev/null || echo read-only", check=False)  # fmt: skip
+    assert result.stdout == "n\nread-only\n"
+    result = docker(d, "run", "--rm", "--volumes-from", "nosuch", "busybox", "true", check=False)
+    assert result.returncode != 0
+    assert "No such container: nosuch" in result.stderr
 
 
-def test_image_content_fills_a_new_volume(volumed: Volumed, rootfs: Path) -> None:
-    volumed.create_container("web", rootfs, Volumes=["/etc"])
-    volumed.control("POST", "/_test/containers/web/start")
-    (name,) = volumed.docker("volume", "ls", "-q").stdout.split()
-    (info,) = json.loads(volumed.docker("volume", "inspect", name).stdout)
-    assert Path(info["Mountpoint"], "passwd").read_bytes() == (rootfs / "etc" / "passwd").read_bytes()
-    volumed.control("POST", "/_test/containers/web/stop")
+def test_volume_subpath_is_mounted_safely(d: Pymobyd) -> None:
+    docker(d, "volume", "create", "shared")
+    data = volume_path(d, "shared")
+    (data / "app1").mkdir()
+    (data / "app1" / "cfg").write_text("app1 config\n")
+    os.symlink("/", data / "evil")
+    out = docker(d, "run", "--rm", "--mount", "type=volume,src=shared,dst=/cfg,volume-subpath=app1",
+                 "busybox", "cat", "/cfg/cfg").stdout  # fmt: skip
+    assert out == "app1 config\n"
+    result = docker(d, "run", "--name", "bad", "--mount", "type=volume,src=shared,dst=/cfg,volume-subpath=evil/etc",
+                    "busybox", "ls", "/cfg", check=False)  # fmt: skip
+    assert result.returncode != 0
+    assert f"cannot access path {data}/evil/etc: Too many levels of symbolic links" in result.stderr
+    assert volume_mounts(d) == []
 
 
-def test_shared_propagation_needs_a_shared_source(volumed: Volumed, rootfs: Path) -> None:
-    private = volumed.base / "private-mount"
-    private.mkdir()
+def test_image_content_fills_a_new_volume(d: Pymobyd, tmp_path: Path) -> None:
+    build_site_image(d, tmp_path / "ctx")
+    docker(d, "run", "--name", "web", SITE_IMAGE, "true")
+    (name,) = [n for n in docker(d, "volume", "ls", "-q", "--filter", "driver=local").stdout.split()]
+    seeded = volume_path(d, name)
+    assert (seeded / "index.html").read_text() == "from the image\n"
+    assert (seeded.stat().st_uid, seeded.stat().st_gid) == (1, 1)
+    # A new named volume mounted over image content gets it; an empty one made before, too; nocopy does not.
+    out = docker(d, "run", "--rm", "-v", "etcvol:/etc", "busybox", "cat", "/etc/passwd").stdout
+    assert out.startswith("root:")
+    assert (volume_path(d, "etcvol") / "group").exists()
+    result = docker(d, "run", "--rm", "-v", "bare:/etc:nocopy", "busybox", "ls", "/etc")
+    assert "passwd" not in result.stdout.split()  # only the daemon's hostname, hosts and resolv.conf
+    assert not (volume_path(d, "bare") / "passwd").exists()  # runc leaves empty mount points for those three
+    docker(d, "rm", "-v", "web")
+
+
+def test_invalid_mount_specs_get_dockers_messages(d: Pymobyd) -> None:
+    # The messages are dockerd's (checked against Debian's docker.io 20.10 with the same CLI).
+    cases = [
+        (["-v", "/srv:/c:bogus"], "invalid mode: bogus"),
+        (["-v", "vol:relative"], "invalid volume specification: 'vol:relative': invalid mount config for type"
+         " \"volume\": invalid mount path: 'relative' mount path must be absolute"),
+        (["--mount", "type=bind,source=/pymoby/no/such/dir,target=/x"],
+         "invalid mount config for type \"bind\": bind source path does not exist: /pymoby/no/such/dir"),
+        (["--mount", "type=tmpfs,source=/tmp,target=/x"],
+         "invalid mount config for type \"tmpfs\": field Source must not be specified"),
+        (["-v", "/a:/dup", "-v", "/b:/dup"], "Duplicate mount point: /dup"),
+    ]  # fmt: skip
+    for flags, message in cases:
+        result = docker(d, "run", "--rm", *flags, "busybox", "true", check=False)
+        assert result.returncode != 0, flags
+        assert message in result.stderr, (flags, result.stderr)
+    assert docker(d, "ps", "-aq").stdout == ""
+
+
+def test_shared_propagation_needs_a_shared_source(d: Pymobyd) -> None:
+    private = d.base / "private-mount"
+    private.mkdir(exist_ok=True)
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(private)], check=True)
     try:
         subprocess.run(["mount", "--make-private", str(private)], check=True)
-        volumed.create_container("web", rootfs, HostConfig={"Binds": [f"{private}:/p:rshared"]})
-        with pytest.raises(ControlError) as caught:
-            volumed.control("POST", "/_test/containers/web/start")
-        assert caught.value.message == f"path {private} is mounted on {private} but it is not a shared mount"
+        result = docker(d, "run", "--rm", "-v", f"{private}:/p:rshared", "busybox", "true", check=False)
+        assert result.returncode != 0
+        assert f"path {private} is mounted on {private} but it is not a shared mount" in result.stderr
         subprocess.run(["mount", "--make-shared", str(private)], check=True)
-        started = volumed.control("POST", "/_test/containers/web/start")
-        assert started["rootfsPropagation"] == "shared"
-        (mount,) = [m for m in started["mounts"] if m["destination"] == "/p"]
-        assert mount["options"] == ["rbind", "rshared"]
+        docker(d, "run", "-d", "--name", "web", "-v", f"{private}:/p:rshared", "busybox", "sleep", "300")
+        docker(d, "exec", "web", "mkdir", "/p/sub")
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(private / "sub")], check=True)
+        try:
+            out = docker(d, "exec", "web", "grep", "-c", " /p/sub ", "/proc/mounts").stdout
+            assert out == "1\n"  # the host's mount propagated into the container
+        finally:
+            subprocess.run(["umount", str(private / "sub")], check=True)
+        docker(d, "rm", "-f", "web")
     finally:
-        subprocess.run(["umount", str(private)], check=True)
+        subprocess.run(["umount", "-R", str(private)], check=True)
 
 
-def test_mounts_left_by_a_dead_daemon_are_cleaned_at_start(volumed: Volumed) -> None:
-    volumed.docker("volume", "create", "-o", "type=tmpfs", "-o", "device=tmpfs", "-o", "o=size=1m", "tmpvol")
-    (info,) = json.loads(volumed.docker("volume", "inspect", "tmpvol").stdout)
-    leftover = volumed.base / "exec" / "volume-mounts" / "safe-mount-left"
-    leftover.mkdir(parents=True)
-    volumed.stop(9)  # as if it crashed while a container used them
-    subprocess.run(["mount", "-t", "tmpfs", "tmpfs", info["Mountpoint"]], check=True)
-    subprocess.run(["mount", "--bind", str(volumed.base), str(leftover)], check=True)
-    volumed.start()
-    assert volumed.mounted_under(Path(info["Mountpoint"])) == []
-    assert volumed.mounted_under(volumed.base / "exec") == []
-    assert not leftover.exists()
+def test_nothing_stays_mounted_after_a_dead_daemon_restarts(start_daemon: StartDaemon) -> None:
+    first = start_daemon()
+    docker(first, "volume", "create", "-o", "type=tmpfs", "-o", "device=tmpfs", "-o", "o=size=1m", "tmpvol")
+    docker(first, "volume", "create", "shared")
+    (volume_path(first, "shared") / "sub").mkdir()
+    docker(first, "run", "-d", "--name", "victim", "-v", "tmpvol:/t",
+           "--mount", "type=volume,src=shared,dst=/s,volume-subpath=sub", "busybox", "sleep", "300")  # fmt: skip
+    docker(first, "exec", "victim", "sh", "-c", "echo kept > /s/f")
+    tmpvol = volume_path(first, "tmpvol")
+    assert mounted_under(tmpvol) == [str(tmpvol)]
+    first.process.send_signal(signal.SIGKILL)
+    first.process.wait()
+    first.stop()  # containerd and the container go too, as in a crash of the whole machine's engine
+    second = start_daemon(base=first.base, load=False)
+    assert volume_mounts(second) == []
+    state = docker(second, "ps", "-a", "--format", "{{.Names}} {{.State}}").stdout.split()
+    assert state == ["victim", "exited"]
+    docker(second, "start", "victim")
+    assert docker(second, "exec", "victim", "cat", "/s/f").stdout == "kept\n"
+    docker(second, "rm", "-fv", "victim")
+    assert volume_mounts(second) == []

@@ -79,6 +79,24 @@ def test_bad_checksum_and_truncation_are_errors() -> None:
         read_all(bytes(data[:1200]))
 
 
+@pytest.mark.parametrize("keep", [512 + 1000, 512 + 1010, 512 + 1024, 512 + 1024 + 512])
+def test_a_stream_ending_after_the_last_files_data_is_complete(keep: int) -> None:
+    # No end-of-archive blocks, and the padding cut anywhere: Go's reader (and so dockerd) takes it, and
+    # the docker CLI sends such tars.
+    data = make_tar(("file", "x" * 1000))
+    for chunk in (7, 512, 4096):
+        assert read_all(data[:keep], chunk) == [("file", b"0", b"x" * 1000)]
+
+
+def test_an_unread_entry_may_end_the_stream_in_its_padding() -> None:
+    data = make_tar(("a", "a" * 10), ("b", "b" * 1000))
+    stream = TarStream(decompressed(feeder(data[: 512 + 512 + 512 + 1000], 64)))  # type: ignore[arg-type]
+    names = []
+    while (entry := stream.next()) is not None:
+        names.append(entry.name)  # payloads left unread: next() skips them
+    assert names == ["a", "b"]
+
+
 def test_zstd_is_refused_clearly() -> None:
     with pytest.raises(UnsupportedArchive, match="zstd"):
         read_all(b"\x28\xb5\x2f\xfd" + bytes(100))

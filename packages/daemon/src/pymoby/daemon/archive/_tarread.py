@@ -163,7 +163,9 @@ class TarStream:
         self._buf, self._pos = data[n:], 0
         return data[:n]
 
-    def _skip(self, n: int) -> None:
+    def _skip(self, n: int, *, padding: bool = False) -> None:
+        """Skip ``n`` bytes. A stream that ends inside an entry's ``padding`` ends the archive, as Go's
+        reader takes it (the docker CLI sends such tars); anywhere else it is an unexpected EOF."""
         while n > 0:
             have = len(self._buf) - self._pos
             if have >= n:
@@ -172,6 +174,8 @@ class TarStream:
             n -= have
             self._buf, self._pos = self._receive(), 0
             if not self._buf:
+                if padding:
+                    return
                 raise ExtractError("unexpected EOF in the archive")
 
     def copy_payload(self, write: Callable[[memoryview], object]) -> None:
@@ -185,12 +189,13 @@ class TarStream:
             write(memoryview(self._buf)[self._pos : self._pos + take])
             self._pos += take
             self._left -= take
-        self._skip(self._pad)
+        self._skip(self._pad, padding=True)
         self._pad = 0
 
     def _finish_entry(self) -> None:
         if self._left or self._pad:
-            self._skip(self._left + self._pad)
+            self._skip(self._left)
+            self._skip(self._pad, padding=True)
             self._left = self._pad = 0
 
     def _special(self, size: int) -> bytes:
