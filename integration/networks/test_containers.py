@@ -6,6 +6,8 @@ from __future__ import annotations
 import ipaddress
 import json
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -232,6 +234,41 @@ def test_links_on_a_user_network_are_names_without_environment(daemon: Pymobyd) 
     finally:
         ok(daemon, "rm", "-f", "target")
         ok(daemon, "network", "rm", "linknet")
+
+
+BURST = """
+import socket, struct, sys
+def qname(text):
+    return b"".join(bytes([len(p)]) + p for p in text.encode().split(b".")) + b"\\0"
+# Half asks for the container's name (answered locally), half for names forwarded to the host's resolvers.
+names = [qname(sys.argv[1]), qname("nothing-here.invalid")]
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sock.settimeout(10)
+for i in range(200):
+    sock.sendto(struct.pack("!6H", i, 0x0100, 1, 0, 0, 0) + names[i % 2] + struct.pack("!2H", 1, 1), ("127.0.0.11", 53))
+ids = set()
+try:
+    while len(ids) < 200:
+        ids.add(struct.unpack("!H", sock.recv(512)[:2])[0])
+except socket.timeout:
+    pass
+print(len(ids))
+"""
+
+
+def test_the_embedded_dns_answers_a_burst_of_concurrent_queries(daemon: Pymobyd) -> None:
+    ok(daemon, "network", "create", "burst")
+    ok(daemon, "run", "-d", "--name", "burst-target", "--network", "burst", "busybox", "sleep", "300")
+    try:
+        netns = inspect(daemon, "burst-target")["NetworkSettings"]["SandboxKey"]
+        burst = subprocess.run(["nsenter", f"--net={netns}", sys.executable, "-c", BURST, "burst-target"],
+                               capture_output=True, text=True, timeout=60, check=True)  # fmt: skip
+        assert burst.stdout.strip() == "200"  # every query answered, none dropped
+        assert "burst-target" in ok(daemon, "ps", "--format", "{{.Names}}")  # the daemon is still there
+        assert ok(daemon, "exec", "burst-target", "nslookup", "burst-target")
+    finally:
+        ok(daemon, "rm", "-f", "burst-target")
+        ok(daemon, "network", "rm", "burst")
 
 
 def test_dns_options_and_extra_hosts(daemon: Pymobyd) -> None:

@@ -177,23 +177,28 @@ class EmbeddedDNS:
             tcp_raw.close()
             raise
         task_status.started()
+        # anyio lets one task at a time send on a socket; replies are answered concurrently.
+        send_lock = anyio.Lock()
         try:
             async with udp, listener, anyio.create_task_group() as tg:
                 tg.start_soon(listener.serve, self._serve_tcp)
                 async for data, peer in udp:
-                    tg.start_soon(self._reply_udp, udp, data, peer)
+                    tg.start_soon(self._reply_udp, udp, send_lock, data, peer)
         except (OSError, anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
             # The container's namespace went away under the server: nothing left to serve.
             log.debug("embedded DNS server in %s stopped: %s", self.netns, exc)
 
-    async def _reply_udp(self, udp: anyio.abc.UDPSocket, data: bytes, peer: tuple[str, int]) -> None:
+    async def _reply_udp(
+        self, udp: anyio.abc.UDPSocket, send_lock: anyio.Lock, data: bytes, peer: tuple[str, int]
+    ) -> None:
         async with self._limiter:
             answer = await self._answer(data, tcp=False)
-            if answer is not None:
-                try:
+        if answer is not None:
+            try:
+                async with send_lock:
                     await udp.sendto(answer[:_MAX_UDP], *peer)
-                except (OSError, anyio.BrokenResourceError, anyio.ClosedResourceError):
-                    pass
+            except (OSError, anyio.BrokenResourceError, anyio.ClosedResourceError):
+                pass
 
     async def _serve_tcp(self, stream: anyio.abc.SocketStream) -> None:
         async with stream:

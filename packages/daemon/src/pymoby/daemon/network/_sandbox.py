@@ -182,8 +182,15 @@ async def _serve_dns(
     state: State, container_id: str, server: EmbeddedDNS, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
 ) -> None:
     with anyio.CancelScope() as scope:
-        state.live.setdefault(container_id, Live()).dns = scope
-        await server.serve(task_status=task_status)
+        live = state.live.setdefault(container_id, Live())
+        live.dns = scope
+        try:
+            await server.serve(task_status=task_status)
+        except Exception:
+            # A bug in one container's resolver must not take the daemon (and every container) down.
+            log.exception("the embedded DNS server of container %s failed", container_id[:12])
+            if live.dns is scope:
+                live.dns = None
 
 
 async def ensure_dns(state: State, record: ContainerRecord) -> None:
