@@ -7,16 +7,13 @@ parent, and at the end kills what is left: tasks, shims, mounts, cgroups.
 
 from __future__ import annotations
 
-import contextlib
-import signal
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import anyio
 import pytest
-from libcontainerd.ocispec import kill_shims, remove_cgroups, unmount_under
+from libcontainerd.ocispec import kill_shims, remove_cgroups, remove_everything, unmount_under
 
-from pymoby import errdefs
 from pymoby.libcontainerd import Client, Supervisor, SupervisorConfig
 
 
@@ -67,20 +64,6 @@ async def supervisor(containerd_base: Path, cgroup_parent: str) -> AsyncIterator
             yield running
     finally:
         cleanup_containerd(str(config.address), config.root, config.state)
-
-
-async def remove_everything(client: Client) -> None:
-    """Kill and delete every task and container of the client's namespace."""
-    for task in await client.list_tasks():
-        with contextlib.suppress(errdefs.NotFound, errdefs.Conflict):
-            await client.kill(task.container_id, signal.SIGKILL, all=True)
-        with contextlib.suppress(errdefs.NotFound), anyio.move_on_after(10):
-            await client.wait(task.container_id)
-        with contextlib.suppress(errdefs.NotFound):
-            await client.delete_task(task.container_id)
-    for container in await client.list_containers():
-        with contextlib.suppress(errdefs.NotFound):
-            await client.delete_container(container.id)
 
 
 @pytest.fixture

@@ -9,11 +9,18 @@ Plain functions, no pytest, so tools/bench/ can use them too.
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import subprocess
 from pathlib import Path
 from typing import Any
+
+import anyio
+from support.processes import kill_shims
+
+from pymoby import errdefs
+from pymoby.libcontainerd import Client
+
+__all__ = ["kill_shims", "process_spec", "remove_cgroups", "remove_everything", "runtime_spec", "unmount_under"]
 
 CAPABILITIES = [
     "CAP_CHOWN",
@@ -102,28 +109,6 @@ def runtime_spec(
     }
 
 
-def shim_pids(address: str) -> list[int]:
-    """Pids of the runc v2 shims that serve the containerd at ``address``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if argv and argv[0].endswith(b"containerd-shim-runc-v2") and address.encode() in argv:
-            found.append(int(entry.name))
-    return found
-
-
-def kill_shims(address: str) -> None:
-    """SIGKILL the shims (and so their containers) left behind by the containerd at ``address``."""
-    for pid in shim_pids(address):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-
-
 def unmount_under(*directories: Path) -> None:
     """Lazily unmount every mount point below ``directories`` (rootfs overlays, shm), deepest first."""
     prefixes = [str(d.resolve()) + "/" for d in directories]
@@ -148,3 +133,17 @@ def remove_cgroups(parent: str = "/pymoby-test") -> None:
             if child.is_dir():
                 with contextlib.suppress(OSError):
                     child.rmdir()
+
+
+async def remove_everything(client: Client) -> None:
+    """Kill and delete every task and container of the client's namespace."""
+    for task in await client.list_tasks():
+        with contextlib.suppress(errdefs.NotFound, errdefs.Conflict):
+            await client.kill(task.container_id, signal.SIGKILL, all=True)
+        with contextlib.suppress(errdefs.NotFound), anyio.move_on_after(10):
+            await client.wait(task.container_id)
+        with contextlib.suppress(errdefs.NotFound):
+            await client.delete_task(task.container_id)
+    for container in await client.list_containers():
+        with contextlib.suppress(errdefs.NotFound):
+            await client.delete_container(container.id)

@@ -8,14 +8,13 @@ left (tasks, shims), unmounts and removes the cgroups.
 from __future__ import annotations
 
 import contextlib
-import signal
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
-from libcontainerd.ocispec import kill_shims, remove_cgroups, unmount_under
+from libcontainerd.ocispec import kill_shims, remove_cgroups, remove_everything, unmount_under
 from oci.runner import Result, RunContainer
 
 from pymoby import errdefs
@@ -69,19 +68,6 @@ async def supervisor(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[
         unmount_under(config.root, config.state)
 
 
-async def _remove_everything(client: Client) -> None:
-    for task in await client.list_tasks():
-        with contextlib.suppress(errdefs.NotFound, errdefs.Conflict):
-            await client.kill(task.container_id, signal.SIGKILL, all=True)
-        with contextlib.suppress(errdefs.NotFound), anyio.move_on_after(10):
-            await client.wait(task.container_id)
-        with contextlib.suppress(errdefs.NotFound):
-            await client.delete_task(task.container_id)
-    for container in await client.list_containers():
-        with contextlib.suppress(errdefs.NotFound):
-            await client.delete_container(container.id)
-
-
 @pytest.fixture
 async def client(supervisor: Supervisor, worker_id: str) -> AsyncIterator[Client]:
     """A client of the worker's containerd in the worker's namespace; cleans the namespace after."""
@@ -90,7 +76,7 @@ async def client(supervisor: Supervisor, worker_id: str) -> AsyncIterator[Client
             yield connected
         finally:
             with anyio.CancelScope(shield=True):
-                await _remove_everything(connected)
+                await remove_everything(connected)
 
 
 @pytest.fixture(scope="session")

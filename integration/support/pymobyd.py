@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from support.processes import kill_shims
+
 __all__ = ["NET_LOCK_DIR", "Pymobyd", "free_port", "load_busybox", "network_slot", "ping", "start_pymobyd"]
 
 #: Where the network slots' lock files live (machine-wide: every test session shares the kernel).
@@ -118,39 +120,6 @@ def ping(socket_path: Path, timeout: float = 2.0) -> bool:
         return data.startswith(b"HTTP/1.1 200") and data.endswith(b"OK")
     except OSError:
         return False
-
-
-def _shim_pids(address: str) -> list[int]:
-    """Pids of the runc v2 shims serving the containerd at ``address`` (and their containers)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if argv and argv[0].endswith(b"containerd-shim-runc-v2") and address.encode() in argv:
-            found.append(int(entry.name))
-    return found
-
-
-def _children(parents: list[int]) -> list[int]:
-    """Pids whose parent is one of ``parents``."""
-    wanted, found = set(parents), []
-    if not wanted:
-        return found
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if ppid in wanted:
-            found.append(int(entry.name))
-    return found
 
 
 @dataclass
@@ -256,13 +225,7 @@ class Pymobyd:
                 os.kill(pid, signal.SIGKILL)  # left running by live-restore, or by a daemon that failed
             except ProcessLookupError:
                 pass
-        # Shims and their containers (the shims' children) outlive containerd: they go too.
-        shims = _shim_pids(str(self.exec_root / "containerd" / "containerd.sock"))
-        for pid in [*_children(shims), *shims]:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        kill_shims(str(self.exec_root / "containerd" / "containerd.sock"))
         self.purge_network()
         for mounted in (self.data_root, self.exec_root):
             subprocess.run(["umount", "-R", "-l", str(mounted)], capture_output=True, check=False)
