@@ -14,8 +14,7 @@ from typing import Any
 
 import pytest
 from support.pymobyd import Pymobyd
-
-from .conftest import Start
+from support.pymobyd import StartDaemon as Start
 
 pytestmark = pytest.mark.root
 

@@ -9,6 +9,7 @@ import json
 import tarfile
 from typing import Any
 
+import httpx
 import pytest
 
 from pymoby.daemon.distribution import Job
@@ -53,15 +54,7 @@ async def test_push_of_an_imported_image_uploads_layers_config_and_manifest(
     service: ImageService, registry: FakeRegistry
 ) -> None:
     layer = tar_of({"hello": b"world" * 100})
-    job = service.import_image(
-        _body(layer),
-        source="-",
-        ref=parse_normalized_named("registry.test/mine:1"),
-        message="",
-        changes=[],
-        platform=None,
-    )
-    await output(job)
+    await imported(service, "registry.test/mine:1", layer)
     image = service.get_image("registry.test/mine:1")
     messages = await push(service, "registry.test/mine:1")
     lines = shown(messages)
@@ -105,15 +98,7 @@ async def test_pushing_a_pulled_image_elsewhere_keeps_its_diff_ids_and_skips_kno
 
 
 async def test_pushing_twice_finds_the_layers_already_there(service: ImageService) -> None:
-    job = service.import_image(
-        _body(tar_of({"x": b"y"})),
-        source="-",
-        ref=parse_normalized_named("registry.test/twice"),
-        message="",
-        changes=[],
-        platform=None,
-    )
-    await output(job)
+    await imported(service, "registry.test/twice", tar_of({"x": b"y"}))
     await push(service, "registry.test/twice:latest")
     lines = shown(await push(service, "registry.test/twice:latest"))
     assert any(line.endswith(": Layer already exists") for line in lines)
@@ -127,33 +112,25 @@ async def test_push_of_a_name_without_images_fails_in_the_stream(service: ImageS
 
 
 async def test_push_of_a_missing_tag_names_it(service: ImageService) -> None:
-    job = service.import_image(
-        _body(tar_of({"x": b"y"})),
-        source="-",
-        ref=parse_normalized_named("registry.test/t:a"),
-        message="",
-        changes=[],
-        platform=None,
-    )
-    await output(job)
+    await imported(service, "registry.test/t:a", tar_of({"x": b"y"}))
     messages = await push(service, "registry.test/t:b")
     assert messages[-1]["error"] == "tag does not exist: registry.test/t:b"
 
 
 async def test_push_without_tag_pushes_every_tag(service: ImageService, registry: FakeRegistry) -> None:
     for tag, content in (("a", b"1"), ("b", b"2")):
-        job = service.import_image(
-            _body(tar_of({"f": content})),
-            source="-",
-            ref=parse_normalized_named(f"registry.test/every:{tag}"),
-            message="",
-            changes=[],
-            platform=None,
-        )
-        await output(job)
+        await imported(service, f"registry.test/every:{tag}", tar_of({"f": content}))
     lines = shown(await push(service, "registry.test/every"))
     assert [line.split(":")[0] for line in lines if ": digest: " in line] == ["a", "b"]
     assert set(registry.tags["every"]) == {"a", "b"}
+
+
+async def imported(service: ImageService, name: str, layer: bytes) -> None:
+    """Import ``layer`` (a tar) as the image ``name``."""
+    job = service.import_image(
+        _body(layer), source="-", ref=parse_normalized_named(name), message="", changes=[], platform=None
+    )
+    await output(job)
 
 
 def _body(data: bytes):
@@ -163,3 +140,30 @@ def _body(data: bytes):
         return chunks.pop(0) if chunks else b""
 
     return receive
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        # A token without the push scope (RFC 6750 section 3.1): Docker's registry client reads it as DENIED.
+        (',error="insufficient_scope"', "denied: requested access to the resource is denied"),
+        (',error="insufficient_scope",error_description="no pushing here"', "denied: no pushing here"),
+        ("", "unauthorized: authentication required"),
+    ],
+)
+async def test_a_refused_push_reads_as_docker_reports_it(
+    service: ImageService, registry: FakeRegistry, error: str, expected: str
+) -> None:
+    await imported(service, "registry.test/private:1", tar_of({"x": b"y"}))
+    registry.auth = "bearer"
+
+    def refuse(request: httpx.Request) -> httpx.Response | None:
+        if request.url.host == "auth.test" or request.url.path == "/v2/":
+            return None  # the token service answers; the ping gets the plain challenge
+        challenge = f'Bearer realm="https://auth.test/token",service="{registry.host}"{error}'
+        body = {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required", "detail": None}]}
+        return httpx.Response(401, json=body, headers={"WWW-Authenticate": challenge})
+
+    registry.before = refuse
+    messages = await push(service, "registry.test/private:1")
+    assert messages[-1]["error"] == expected

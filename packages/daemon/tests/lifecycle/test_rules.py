@@ -13,8 +13,8 @@ from pymoby.daemon.lifecycle._health import health_test
 from pymoby.daemon.lifecycle._inspect import parse_ps_output
 from pymoby.daemon.lifecycle._start import exit_code_for
 from pymoby.daemon.lifecycle._stats import to_stats
-from pymoby.daemon.lifecycle._validate import parse_signal, validate_config, validate_host_config
-from pymoby.daemon.oci import SysInfo
+from pymoby.daemon.lifecycle._validate import parse_signal, validate_config
+from pymoby.daemon.oci import SysInfo, validate_host_config
 from pymoby.libcontainerd import BlkioEntry, BlkioStats, CpuStats, MemoryStats, Metrics, PidsStats
 
 # -- merge of the image's config ------------------------------------------------------------

@@ -42,6 +42,7 @@ from pymoby.registry import (
     Descriptor,
     RegistryClient,
     RegistryError,
+    Unauthorized,
     parse_manifest,
 )
 
@@ -49,7 +50,7 @@ from ._jobs import Job
 from ._metadata import BlobRecord
 from ._progress import Throttle, aux_message, progress_message, short_id, status_message, update_message
 from ._pull import first_error
-from ._registry import SharedClient, client_options, translate_push_error
+from ._registry import SharedClient, client_options, scope_refused, translate_push_error
 from ._xfer import Transfer, TransferEvent
 
 if TYPE_CHECKING:
@@ -86,7 +87,8 @@ async def push(service: Distribution, job: Job, ref: Reference, *, credentials: 
         for tagged, image_id in targets:
             await _push_tag(service, job, client, tagged, image_id)
     except RegistryError as exc:
-        raise translate_push_error(exc) from exc
+        refusal = await scope_refused(client.client, ref) if isinstance(exc, Unauthorized) else None
+        raise translate_push_error(exc, scope_refusal=refusal) from exc
     finally:
         await client.release()
 

@@ -22,14 +22,17 @@ from pymoby.registry import (
     ManifestUnknown,
     NameUnknown,
     RegistryClient,
+    RegistryError,
     RegistryOptions,
     Unauthorized,
 )
 
 __all__ = [
     "LayerVerificationFailed",
-    "registry_text",
     "PullAccessDenied",
+    "registry_text",
+    "scope_refused",
+    "translate_push_error",
     "SharedClient",
     "client_options",
     "translate_pull_error",
@@ -87,8 +90,33 @@ def registry_text(exc: Exception) -> str:
     return text
 
 
-def translate_push_error(exc: Exception) -> Exception:
-    """A registry error of a push, with the registry's words only (``denied: requested access ...``)."""
+async def scope_refused(client: RegistryClient, ref: Reference) -> str | None:
+    """The registry's refusal when its last challenge for ``ref``'s push endpoint said the token lacks the scope.
+
+    RFC 6750 section 3.1: a Bearer challenge with ``error="insufficient_scope"``
+    means the token was valid but not for this access. Docker's registry
+    client reads it as ``DENIED`` (the description, or ``requested access to
+    the resource is denied``), whatever code the body carries; ``None``
+    when the challenge said nothing of the kind.
+    """
+    try:
+        state = await client.session.host(client.push_endpoint(ref))
+    except RegistryError:
+        return None
+    for challenge in state.challenges:
+        if challenge.scheme == "bearer" and challenge.params.get("error") == "insufficient_scope":
+            return challenge.params.get("error_description") or "requested access to the resource is denied"
+    return None
+
+
+def translate_push_error(exc: Exception, *, scope_refusal: str | None = None) -> Exception:
+    """A registry error of a push, with the registry's words only (``denied: requested access ...``).
+
+    ``scope_refusal`` (from :func:`scope_refused`) turns a 401 into the
+    ``denied`` that Docker reports for a token without the push scope.
+    """
+    if scope_refusal is not None and isinstance(exc, Unauthorized):
+        return Denied(f"denied: {scope_refusal}", code="DENIED", status=exc.status, reference=exc.reference)
     text = registry_text(exc)
     if text == str(exc):
         return exc

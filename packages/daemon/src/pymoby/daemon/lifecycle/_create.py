@@ -33,10 +33,16 @@ from pymoby.image import Image
 from ..container import Container, validate_name
 from ..logger import LogConfig, merge_log_config
 from ..network import ContainerNetworkSpec
-from ..oci import DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, apply_host_config_defaults, scoped_path
+from ..oci import (
+    DEFAULT_MASKED_PATHS,
+    DEFAULT_READONLY_PATHS,
+    apply_host_config_defaults,
+    scoped_path,
+    validate_host_config,
+)
 from ..volume import MountPoint
 from ._base import ServiceBase
-from ._validate import InvalidContainerConfig, network_mode_name, validate_config, validate_host_config
+from ._validate import InvalidContainerConfig, network_mode_name, validate_config
 
 __all__ = ["CreateMixin", "image_container_config", "merge_image_config"]
 

@@ -18,9 +18,9 @@ from pymoby.restartmanager import RestartPolicy
 
 from ..container import Container, validate_name
 from ..events import parse_timestamp
+from ..oci import validate_host_config
 from ..oci._resources import cpu_resources, memory_resources, pids_limit
 from ._stop import NotRunning, StopMixin
-from ._validate import validate_host_config
 
 __all__ = ["PRUNE_FILTERS", "RemoveMixin"]
 

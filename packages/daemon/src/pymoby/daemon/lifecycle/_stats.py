@@ -10,6 +10,7 @@ ID, as Docker's collector publishes them.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import AsyncIterator
@@ -75,16 +76,9 @@ def to_stats(
         failcnt=memory.failcnt,
         limit=limit,
     )
-    b = metrics.blkio
+    # libcontainerd's BlkioStats names its lists as Docker's blkio_stats does: one loop maps them all.
     blkio = api.BlkioStats(
-        io_service_bytes_recursive=_entries(b.io_service_bytes_recursive),
-        io_serviced_recursive=_entries(b.io_serviced_recursive),
-        io_queue_recursive=_entries(b.io_queue_recursive),
-        io_service_time_recursive=_entries(b.io_service_time_recursive),
-        io_wait_time_recursive=_entries(b.io_wait_time_recursive),
-        io_merged_recursive=_entries(b.io_merged_recursive),
-        io_time_recursive=_entries(b.io_time_recursive),
-        sectors_recursive=_entries(b.sectors_recursive),
+        **{f.name: _entries(getattr(metrics.blkio, f.name)) for f in dataclasses.fields(metrics.blkio)}
     )
     sample = api.StatsResponse(
         read=ZERO_TIME,

@@ -2,7 +2,8 @@
 
 Docker's ``verifyContainerSettings`` rules and messages: the ``Config``
 checks are here, the ``HostConfig`` ones (resources, namespaces,
-capabilities, restart policy ...) are :mod:`pymoby.daemon.oci`'s; the
+capabilities, restart policy ...) are :mod:`pymoby.daemon.oci`'s
+(``oci.validate_host_config``, called by create and update); the
 network settings are checked by :mod:`pymoby.daemon.network` and the mounts
 by :mod:`pymoby.daemon.volume` when the container is created.
 """
@@ -11,19 +12,14 @@ from __future__ import annotations
 
 import posixpath
 import signal as signals
-from collections.abc import Collection
 
 from pymoby import api, errdefs
-
-from .. import oci
-from ..oci import SysInfo
 
 __all__ = [
     "InvalidContainerConfig",
     "network_mode_name",
     "parse_signal",
     "validate_config",
-    "validate_host_config",
 ]
 
 MIN_DURATION = 1_000_000  # 1 ms, in nanoseconds
@@ -99,24 +95,3 @@ def validate_config(config: api.ContainerConfig) -> None:
 def network_mode_name(mode: str) -> str:
     """The network a ``NetworkMode`` names (``default`` is the bridge)."""
     return "bridge" if mode in ("", "default") else mode
-
-
-def validate_host_config(
-    host_config: api.HostConfig,
-    sysinfo: SysInfo,
-    *,
-    update: bool = False,
-    available_capabilities: Collection[str] | None = None,
-    apparmor_enabled: bool = False,
-) -> list[str]:
-    """Check the host-specific part (:func:`pymoby.daemon.oci.validate_host_config`).
-
-    Returns the warnings. Raises ``InvalidParameter`` with Docker's message.
-    """
-    return oci.validate_host_config(
-        host_config,
-        sysinfo,
-        update=update,
-        available_capabilities=available_capabilities,
-        apparmor_enabled=apparmor_enabled,
-    )

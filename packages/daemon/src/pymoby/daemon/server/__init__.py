@@ -24,9 +24,11 @@ from ._response import (
 )
 from ._routing import Middleware, Mux, Route, Router, delete, get, head, options, post, put
 from ._server import Listener, Server, ServerConfig
+from ._websocket import BadHandshake, WebSocketStream, websocket_accept, websocket_response
 
 __all__ = [
     "JSON",
+    "BadHandshake",
     "MULTIPLEXED_STREAM",
     "RAW_STREAM",
     "AnyResponse",
@@ -51,6 +53,7 @@ __all__ = [
     "StreamingResponse",
     "TLSOptions",
     "VersionMiddleware",
+    "WebSocketStream",
     "bool_value",
     "delete",
     "encode_headers",
@@ -65,4 +68,6 @@ __all__ = [
     "put",
     "redact",
     "server_tls_context",
+    "websocket_accept",
+    "websocket_response",
 ]

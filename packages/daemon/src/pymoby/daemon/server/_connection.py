@@ -445,7 +445,9 @@ class HTTPConnection(asyncio.Protocol):
 
     async def _hijack(self, request: Request, response: HijackResponse) -> None:
         content = response.content_type.encode("latin-1")
-        if request.upgrade:
+        if response.switching_headers is not None:
+            head = b"HTTP/1.1 101 Switching Protocols\r\n" + response.switching_headers
+        elif request.upgrade:
             head = b"HTTP/1.1 101 UPGRADED\r\nContent-Type: " + content + b"\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
         else:
             head = b"HTTP/1.1 200 OK\r\nContent-Type: " + content + b"\r\n"

@@ -8,7 +8,8 @@
 - :class:`HijackResponse`: the connection leaves HTTP. The server answers
   ``101 UPGRADED`` (``Upgrade: tcp``) or the older ``200 OK`` hijack, then
   hands the raw byte stream to ``run`` (attach, exec start); the connection
-  closes when ``run`` returns.
+  closes when ``run`` returns. A websocket (:mod:`._websocket`) answers
+  ``101 Switching Protocols`` with its own headers instead.
 """
 
 from __future__ import annotations
@@ -76,13 +77,24 @@ class StreamingResponse:
 
 
 class HijackResponse:
-    """Take the connection over: ``run(stream)`` gets the raw bidirectional byte stream."""
+    """Take the connection over: ``run(stream)`` gets the raw bidirectional byte stream.
 
-    __slots__ = ("content_type", "run")
+    ``switching_headers`` (raw header lines) make the answer ``101 Switching
+    Protocols`` with exactly those headers (a websocket's handshake).
+    """
 
-    def __init__(self, run: Callable[[ByteStream], Awaitable[None]], content_type: str = RAW_STREAM) -> None:
+    __slots__ = ("content_type", "run", "switching_headers")
+
+    def __init__(
+        self,
+        run: Callable[[ByteStream], Awaitable[None]],
+        content_type: str = RAW_STREAM,
+        *,
+        switching_headers: bytes | None = None,
+    ) -> None:
         self.run = run
         self.content_type = content_type
+        self.switching_headers = switching_headers
 
 
 AnyResponse = Response | StreamingResponse | HijackResponse

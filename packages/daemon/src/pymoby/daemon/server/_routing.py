@@ -25,7 +25,7 @@ class Route:
     """One entry of a router's table.
 
     ``hijack`` marks a route that may take the connection over (attach, exec
-    start): the server stops parsing HTTP after its request.
+    start, websocket attach): the server stops parsing HTTP after its request.
     """
 
     method: str
@@ -42,9 +42,9 @@ class Router(Protocol):
         ...
 
 
-def get(path: str, handler: Handler) -> Route:
-    """A ``GET`` route."""
-    return Route("GET", path, handler)
+def get(path: str, handler: Handler, *, hijack: bool = False) -> Route:
+    """A ``GET`` route (``hijack=True`` for a websocket)."""
+    return Route("GET", path, handler, hijack=hijack)
 
 
 def head(path: str, handler: Handler) -> Route:

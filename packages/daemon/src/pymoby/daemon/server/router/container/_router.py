@@ -8,6 +8,7 @@ successes Docker answers with 201 or 204.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 
 import anyio.abc
 
@@ -28,6 +29,7 @@ from ..._response import (
     json_response,
 )
 from ..._routing import Route, delete, get, post
+from ..._websocket import BadHandshake, websocket_accept, websocket_response
 from ._backend import ContainerBackend
 
 __all__ = ["ContainerRouter"]
@@ -75,7 +77,7 @@ class ContainerRouter:
             post("/containers/{name:.*}/pause", self.post_containers_pause),
             post("/containers/{name:.*}/unpause", self.post_containers_unpause),
             post("/containers/{name:.*}/attach", self.post_containers_attach, hijack=True),
-            get("/containers/{name:.*}/attach/ws", self.get_containers_attach_ws),
+            get("/containers/{name:.*}/attach/ws", self.get_containers_attach_ws, hijack=True),
             post("/containers/{name:.*}/wait", self.post_containers_wait),
             delete("/containers/{name:.*}", self.delete_containers),
         )
@@ -267,6 +269,32 @@ class ContainerRouter:
 
         return HijackResponse(run, content)
 
-    async def get_containers_attach_ws(self, request: Request) -> Response:
-        """The websocket attach is not implemented."""
-        raise errdefs.NotImplemented("attaching over a websocket is not supported by pymobyd")
+    async def get_containers_attach_ws(self, request: Request) -> HijackResponse:
+        """Attach over a websocket: the output in binary frames, the client's frames as stdin.
+
+        As moby: never multiplexed (stdout and stderr share the frames);
+        before API 1.42 stdin, stdout and stderr are all attached whatever
+        the query says. Errors before the handshake (no such container, not a
+        websocket request) are plain HTTP answers.
+        """
+        query = request.query
+        every = not _at_least(request, "1.42")
+        options = AttachOptions(
+            stdin=every or query.get_bool("stdin"),
+            stdout=every or query.get_bool("stdout"),
+            stderr=every or query.get_bool("stderr"),
+            logs=query.get_bool("logs"),
+            stream=query.get_bool("stream"),
+            detach_keys=query.get("detachKeys", ""),
+        )
+        prepared = replace(self.backend.prepare_attach(request.vars["name"], options), multiplexed=False)
+        try:
+            websocket_accept(request)  # as moby: a missing container is a 404 even when this is no handshake
+        except BadHandshake:
+            await prepared.attachment.aclose()
+            raise
+
+        async def run(connection: anyio.abc.ByteStream) -> None:
+            await self.backend.run_attach(prepared, connection)
+
+        return websocket_response(request, run, binary=_at_least(request, "1.28"))
