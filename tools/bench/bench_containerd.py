@@ -25,14 +25,15 @@ from anyio.from_thread import start_blocking_portal
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "integration"))
 
-from harness import Comparison, alternate, timed  # noqa: E402
-from libcontainerd.ocispec import kill_shims, remove_cgroups, runtime_spec, unmount_under  # noqa: E402
+from harness import Comparison, alternate, private_cgroup_parent, remove_cgroup_parent, timed  # noqa: E402
+from libcontainerd.ocispec import kill_shims, runtime_spec, unmount_under  # noqa: E402
 from support.images import make_busybox_rootfs  # noqa: E402
 
 from pymoby.libcontainerd import Client, FifoSet, Supervisor, SupervisorConfig  # noqa: E402
 
-NAMESPACE = "pymoby-bench"
-CGROUP_PARENT = "/pymoby-bench"
+CGROUP_PARENT = private_cgroup_parent("pymoby-bench")
+#: ctr puts its containers' cgroups under /NAMESPACE: the same parent as ours.
+NAMESPACE = CGROUP_PARENT.lstrip("/")
 
 
 async def _round_trip(client: Client, rootfs: Path, fifo_dir: Path) -> None:
@@ -51,7 +52,7 @@ async def _round_trip(client: Client, rootfs: Path, fifo_dir: Path) -> None:
 
 def run(quick: bool) -> list[Comparison]:
     """Measure the round trip both ways, alternating, on one containerd."""
-    runs = 10 if quick else 100
+    runs = 3 if quick else 100
     with tempfile.TemporaryDirectory(prefix="pmb-") as tmp:
         base = Path(tmp)
         rootfs = make_busybox_rootfs(base / "rootfs")
@@ -82,8 +83,7 @@ def run(quick: bool) -> list[Comparison]:
         finally:
             kill_shims(str(config.address))
             unmount_under(config.root, config.state)
-            remove_cgroups(CGROUP_PARENT)
-            remove_cgroups(f"/{NAMESPACE}")
+            remove_cgroup_parent(CGROUP_PARENT)  # ours and ctr's
     return [comparison]
 
 

@@ -31,16 +31,16 @@ import anyio
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "integration"))
 
-from harness import Comparison, alternate  # noqa: E402
-from libcontainerd.ocispec import kill_shims, remove_cgroups, runtime_spec, unmount_under  # noqa: E402
-from support.dockerd import start_dockerd  # noqa: E402
-from support.images import busybox_image_archive, make_busybox_rootfs  # noqa: E402
+from harness import Comparison, alternate, private_cgroup_parent, remove_cgroup_parent  # noqa: E402
+from libcontainerd.ocispec import kill_shims, runtime_spec, unmount_under  # noqa: E402
+from sidebyside import Session, using  # noqa: E402
+from support.images import make_busybox_rootfs  # noqa: E402
 
 from pymoby.daemon.logger import Copier, LogInfo, new_logger  # noqa: E402
 from pymoby.daemon.stream import StreamConfig  # noqa: E402
 from pymoby.libcontainerd import Client, FifoReader, FifoSet, Supervisor, SupervisorConfig  # noqa: E402
 
-CGROUP_PARENT = "/pymoby-bench-logs"
+CGROUP_PARENT = private_cgroup_parent("pymoby-bench-logs")
 
 
 def make_data(directory: Path, size: int) -> dict[str, tuple[Path, int]]:
@@ -160,22 +160,19 @@ def theirs_run(dockerd: object, data: Path, expected: int) -> float:
     return elapsed
 
 
-def run(quick: bool) -> list[Comparison]:
+def run(quick: bool, session: Session | None = None) -> list[Comparison]:
     """Measure ours and dockerd alternately; see the module docstring."""
-    size = (64 if quick else 256) << 20
+    size = (8 if quick else 256) << 20
     runs = 1 if quick else 3
     work = Path(tempfile.mkdtemp(prefix="pmbl-", dir="/tmp"))
-    theirs_base = Path(tempfile.mkdtemp(prefix="pmbld-", dir="/tmp"))
     comparisons: list[Comparison] = []
     inputs = make_data(work / "data", size)
     rootfs = make_busybox_rootfs(work / "rootfs")
-    archive = work / "busybox.tar"
-    busybox_image_archive(archive, work / "image")
     ours = Ours(work, rootfs)
     config = SupervisorConfig(root=work / "ctd-root", state=work / "ctd-run", log_level="warn")
     try:
-        with start_dockerd(theirs_base) as dockerd:
-            dockerd.docker("load", "-i", str(archive))
+        with using(session, quick) as s:
+            dockerd = s.dockerd
 
             async def main() -> None:
                 async with (
@@ -214,6 +211,6 @@ def run(quick: bool) -> list[Comparison]:
     finally:
         kill_shims(str(config.address))
         unmount_under(work)
-        remove_cgroups(CGROUP_PARENT)
+        remove_cgroup_parent(CGROUP_PARENT)
         shutil.rmtree(work, ignore_errors=True)
     return comparisons

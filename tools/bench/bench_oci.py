@@ -33,8 +33,8 @@ from anyio.from_thread import start_blocking_portal
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "integration"))
 
-from harness import Comparison, alternate, timed  # noqa: E402
-from libcontainerd.ocispec import kill_shims, remove_cgroups, unmount_under  # noqa: E402
+from harness import Comparison, alternate, private_cgroup_parent, remove_cgroup_parent, timed  # noqa: E402
+from libcontainerd.ocispec import kill_shims, unmount_under  # noqa: E402
 from support.images import make_busybox_rootfs  # noqa: E402
 
 from pymoby.api import HostConfig  # noqa: E402
@@ -52,8 +52,9 @@ from pymoby.daemon.oci import (  # noqa: E402
 )
 from pymoby.libcontainerd import Client, FifoSet, Supervisor, SupervisorConfig  # noqa: E402
 
-NAMESPACE = "pymoby-bench-oci"
-CGROUP_PARENT = "/pymoby-bench-oci"
+CGROUP_PARENT = private_cgroup_parent("pymoby-bench-oci")
+#: ctr puts its containers' cgroups under /NAMESPACE: the same parent as ours.
+NAMESPACE = CGROUP_PARENT.lstrip("/")
 
 
 def _spec(settings: SpecSettings, sysinfo: SysInfo, rootfs: Path, cid: str) -> dict[str, Any]:
@@ -87,7 +88,7 @@ async def _round_trip(client: Client, settings: SpecSettings, sysinfo: SysInfo, 
 
 def run(quick: bool) -> list[Comparison]:
     """Measure the container round trip and the spec build, alternating with ctr."""
-    runs = 10 if quick else 60
+    runs = 3 if quick else 60
     with tempfile.TemporaryDirectory(prefix="pmbo-") as tmp:
         base = Path(tmp)
         rootfs = make_busybox_rootfs(base / "rootfs")
@@ -149,12 +150,5 @@ def run(quick: bool) -> list[Comparison]:
         finally:
             kill_shims(str(config.address))
             unmount_under(config.root, config.state)
-            remove_cgroups(CGROUP_PARENT)
-            remove_cgroups(f"/{NAMESPACE}")
-            for hierarchy in Path("/sys/fs/cgroup").iterdir():
-                for name in (CGROUP_PARENT, f"/{NAMESPACE}"):
-                    try:
-                        (hierarchy / name.lstrip("/")).rmdir()
-                    except OSError:
-                        pass
+            remove_cgroup_parent(CGROUP_PARENT)  # ours and ctr's (which puts its containers under /NAMESPACE)
     return [round_trip, build]

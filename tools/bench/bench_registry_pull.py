@@ -54,8 +54,8 @@ def _measure(command: list[str], scratch: Path) -> tuple[float, float]:
 
 def run(quick: bool) -> list[Comparison]:
     """Pull the image with both tools, alternating; return time and memory comparisons."""
-    layer = (10 if quick else 100) * 1000 * 1000
-    runs = 2 if quick else 5
+    layer = (5 if quick else 100) * 1000 * 1000
+    runs = 1 if quick else 5
     base = Path(tempfile.mkdtemp(prefix="bench-registry-"))
     try:
         writer = LayoutWriter(base / "source")
