@@ -247,6 +247,8 @@ class FakeEngine:
                 body = b""
                 if "content-length" in headers:
                     body = await reader.readexactly(int(headers["content-length"]))
+                elif headers.get("transfer-encoding", "").lower() == "chunked":
+                    body = await _read_chunked(reader)
                 parts = urlsplit(target)
                 path = re.sub(r"^/v1\.\d+", "", unquote(parts.path))
                 request = Request(method, path, parse_qs(parts.query, keep_blank_values=True), headers, body)
@@ -834,6 +836,8 @@ class FakeEngine:
         ]  # fmt: skip
         for tag in request.query.get("t", []):
             messages.append({"stream": f"Successfully tagged {tag}\n"})
+        if request.query.get("q") == ["1"]:  # quiet: Docker's daemon sends only the image ID
+            messages = [{"aux": {"ID": "sha256:" + "8" * 64}}, {"stream": "sha256:" + "8" * 64 + "\n"}]
         return Reply(200, headers={"Content-Type": "application/json"},
                      chunks=[json.dumps(m).encode() + b"\n" for m in messages])  # fmt: skip
 
@@ -866,3 +870,15 @@ class FakeEngine:
             return error(404, f"network {name} not found")
         del self.networks[name]
         return Reply(204, b"")
+
+
+async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
+    """A request body sent with chunked encoding (streamed uploads)."""
+    parts = []
+    while True:
+        size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+        if size == 0:
+            await reader.readuntil(b"\r\n")
+            return b"".join(parts)
+        parts.append(await reader.readexactly(size))
+        await reader.readexactly(2)

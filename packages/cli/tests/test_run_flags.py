@@ -8,20 +8,20 @@ from typing import Any
 import click
 import pytest
 
-from pymoby.cli._runconfig import build_create_body, container_flags
+from pymoby.cli._mountspecs import parse_mount, parse_volume
+from pymoby.cli._portspecs import parse_port_specs
+from pymoby.cli._runconfig import build_create_body
+from pymoby.cli._runflags import container_flags
 from pymoby.cli._specs import (
     SpecError,
     parse_device,
     parse_env_file,
     parse_extra_host,
     parse_filters,
-    parse_mount,
     parse_network,
-    parse_port_specs,
     parse_restart_policy,
     parse_throttle_bps,
     parse_ulimit,
-    parse_volume,
 )
 
 

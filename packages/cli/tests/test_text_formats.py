@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pymoby import errdefs
-from pymoby.cli._gofmt import go_indent, go_quote, go_sprintf
+from pymoby.cli._gofmt import go_quote, go_sprintf
+from pymoby.cli._gojson import go_indent
 from pymoby.cli._tabwriter import display_width, tabulate
 from pymoby.cli._units import (
     InvalidSize,

@@ -23,6 +23,7 @@ class FakeDaemon:
         self.path = path
         self.answer = answer
         self.seen: list[tuple[str, str]] = []
+        self.bodies: list[bytes] = []
         self.connections = 0
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -36,8 +37,16 @@ class FakeDaemon:
                 lines = head.decode().rstrip("\r\n").split("\r\n")
                 method, target, _ = lines[0].split(" ")
                 headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
-                body = await reader.readexactly(int(headers.get("content-length", "0")))
                 self.seen.append((method, target))
+                if target.endswith("/refuse"):  # answer at once, without reading the body, and hang up
+                    writer.write(b'HTTP/1.1 404 X\r\nContent-Length: 23\r\n\r\n{"message": "no route"}')
+                    await writer.drain()
+                    return
+                if headers.get("transfer-encoding") == "chunked":
+                    body = await _read_chunked(reader)
+                else:
+                    body = await reader.readexactly(int(headers.get("content-length", "0")))
+                self.bodies.append(body)
                 reply = self.answer(method, target, body)
                 if reply is None:
                     return  # close without answering
@@ -52,6 +61,15 @@ class FakeDaemon:
                     return
         finally:
             writer.close()
+
+
+async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
+    parts = []
+    while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+        parts.append(await reader.readexactly(size))
+        await reader.readexactly(2)
+    await reader.readuntil(b"\r\n")
+    return b"".join(parts)
 
 
 @pytest.fixture

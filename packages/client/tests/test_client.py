@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,8 @@ def answer(method: str, target: str, body: bytes) -> bytes | None:
         return _http(101, b"", {"Connection": "Upgrade", "Upgrade": "tcp"})
     if target.endswith("/hangup"):
         return None
+    if target.endswith("/upload"):
+        return _http(200, b"got %d bytes" % len(body))
     return _http(404, b'{"message": "page not found"}')
 
 
@@ -170,3 +173,32 @@ async def test_demux_splits_stdout_and_stderr_frames() -> None:
     async with receive:
         frames = [f async for f in demux(Bytes())]
     assert frames == [(api.StdStream.STDOUT, b"out"), (api.StdStream.STDERR, b"err")]
+
+
+async def _pieces(count: int, size: int) -> AsyncIterator[bytes]:
+    for i in range(count):
+        yield bytes([i % 256]) * size
+
+
+async def test_a_streamed_body_is_uploaded_chunk_by_chunk(fake_daemon: Any) -> None:
+    async with fake_daemon(answer) as daemon, AsyncClient(f"unix://{daemon.path}", version="1.44") as client:
+        answer_ = await client.open("POST", "/upload", body=_pieces(40, 100_000), headers={"X-Test": "1"})
+        assert answer_.status == 200
+        assert await answer_.read() == b"got 4000000 bytes"
+        assert answer_.closed
+        _, content = await client.request("POST", "/upload", body=_pieces(3, 10))
+        assert content == b"got 30 bytes"
+    assert daemon.bodies[0] == b"".join(bytes([i]) * 100_000 for i in range(40))
+    assert daemon.connections == 2  # a streamed body never goes on a reused connection
+
+
+async def test_open_raises_the_kind_of_an_error_status(fake_daemon: Any) -> None:
+    async with fake_daemon(answer) as daemon, AsyncClient(f"unix://{daemon.path}", version="1.44") as client:
+        with pytest.raises(errdefs.NotFound, match="No such container: missing"):
+            await client.open("GET", "/containers/missing/json")
+
+
+async def test_a_refusal_before_the_upload_ends_is_the_daemons_answer(fake_daemon: Any) -> None:
+    async with fake_daemon(answer) as daemon, AsyncClient(f"unix://{daemon.path}", version="1.44") as client:
+        with pytest.raises(errdefs.NotFound, match="no route"):
+            await client.request("PUT", "/refuse", body=_pieces(200, 100_000))

@@ -9,26 +9,33 @@ an ``aux`` message with the image ID, printed alone with ``-q``.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import io
 import json
 import os
+import secrets
 import tarfile
+from collections.abc import Callable
+from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import anyio
 import click
 
 from ._clickext import command
 from ._dockerconfig import INDEX_SERVER, encode_auth_header
+from ._engine import OpenStream
 from ._errors import CLIError
-from ._progress import display_json_messages
-from ._runconfig import MemBytes
+from ._progress import JSONMessageError, display_json_messages
+from ._runflags import MemBytes
 from ._session import Session
 from ._specs import labels_map, parse_extra_host, parse_ulimit
 from ._tree import image, root
+from ._units import human_size
+from ._uploads import copy_from, upload
 
-__all__ = ["read_dockerignore", "tar_context"]
+__all__ = ["read_dockerignore", "tar_context", "write_context"]
 
 
 def read_dockerignore(context: Path) -> list[str]:
@@ -63,10 +70,20 @@ def _excluded(relative: str, patterns: list[str]) -> bool:
 
 def tar_context(context: Path, dockerfile: str) -> bytes:
     """The build context as a tar, without what ``.dockerignore`` excludes (the Dockerfile always kept)."""
+    buffer = io.BytesIO()
+    write_context(buffer, context, dockerfile)
+    return buffer.getvalue()
+
+
+def write_context(out: IO[bytes], context: Path, dockerfile: str, outside: Path | None = None) -> None:
+    """Write the build context to ``out`` as a tar stream (see :func:`tar_context`).
+
+    ``outside`` is a Dockerfile out of the context, added to it as ``dockerfile``.
+    """
     patterns = read_dockerignore(context)
     keep = {dockerfile, ".dockerignore"}
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+    tar = tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT)  # noqa: SIM115 - ended by _end_like_go
+    try:
         for directory, dirs, files in os.walk(context):
             dirs.sort()
             for name in sorted(dirs + files):
@@ -79,29 +96,55 @@ def tar_context(context: Path, dockerfile: str) -> bytes:
                 info = tar.gettarinfo(str(full), arcname=relative)
                 info.uid = info.gid = 0
                 info.uname = info.gname = ""
+                info.mtime = int(info.mtime)  # as Docker's archives: whole seconds, no PAX record for them
                 if info.isreg():
                     with full.open("rb") as data:
                         tar.addfile(info, data)
                 else:
                     tar.addfile(info)
-    return buffer.getvalue()
+        if outside is not None:
+            info = tar.gettarinfo(str(outside), arcname=dockerfile)
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            info.mtime = int(info.mtime)
+            with outside.open("rb") as data:
+                tar.addfile(info, data)
+    except BaseException:
+        tar.close()
+        raise
+    _end_like_go(tar)
 
 
-def _local_context(context: str, dockerfile: str) -> tuple[str, bytes]:
-    """The Dockerfile's path inside a local context directory, and the context as a tar."""
+def _end_like_go(tar: tarfile.TarFile) -> None:
+    """End an archive as Go's ``tar.Writer`` does: two zero blocks, not padded to a 10 KiB record.
+
+    The context's size is shown (``Sending build context ...``): it matches Docker's this way.
+    """
+    assert tar.fileobj is not None
+    tar.fileobj.write(tarfile.NUL * (2 * tarfile.BLOCKSIZE))
+    tar.closed = True  # type: ignore[attr-defined]  # what close() sets: the end is written
+
+
+def _local_context(context: str, dockerfile: str) -> tuple[str, Path | None]:
+    """The Dockerfile's name in the context of a local directory, and the file to add when it lies outside.
+
+    As Docker's: a given ``-f`` is relative to the working directory, the
+    default ``Dockerfile`` to the context; a Dockerfile outside the context
+    is sent inside it under a random ``.dockerfile.*`` name.
+    """
     directory = Path(context)
     if not directory.is_dir():
         raise CLIError(f'unable to prepare context: path "{context}" not found')
-    name = dockerfile or "Dockerfile"
-    relative = os.path.relpath(Path(name) if os.path.isabs(name) else directory / name, directory)
-    if relative.startswith(".."):
-        raise CLIError(f"the Dockerfile ({name}) must be within the build context")
-    if not (directory / relative).exists():
+    path = Path(dockerfile).absolute() if dockerfile else directory.absolute() / "Dockerfile"
+    if not path.exists():
         raise CLIError(
-            "unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat "
-            f"{(directory / relative).absolute()}: no such file or directory"
+            f"unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat {path}: "
+            "no such file or directory"
         )
-    return relative, tar_context(directory, relative)
+    relative = os.path.relpath(path, directory.absolute())
+    if relative.startswith(".."):
+        return ".dockerfile." + secrets.token_hex(10), path
+    return relative, None
 
 
 @command([image, root], name="build", use="build [OPTIONS] PATH | URL | -",
@@ -137,22 +180,20 @@ async def build(session: Session, context: str, **opts: Any) -> None:
     """Build an image from a Dockerfile."""
     dockerfile = opts["dockerfile"]
     remote = ""
-    body: bytes | None = None
+    produce: Callable[[IO[bytes]], None] | None = None
     if context == "-":
-        data = await anyio.to_thread.run_sync(session.stdin.binary.read)
-        if data[257:262] == b"ustar" or data[:2] == b"\x1f\x8b":
-            body = data
+        stdin = session.stdin.binary
+        head = await anyio.to_thread.run_sync(_read_up_to, stdin, 512)
+        if head[257:262] == b"ustar" or head[:2] == b"\x1f\x8b":
+            produce = _prepend(head, copy_from(stdin))  # a context tar: streamed as it is read
         else:
-            buffer = io.BytesIO()
-            with tarfile.open(fileobj=buffer, mode="w") as tar:
-                info = tarfile.TarInfo(dockerfile or "Dockerfile")
-                info.size = len(data)
-                tar.addfile(info, io.BytesIO(data))
-            body = buffer.getvalue()
+            data = head + await anyio.to_thread.run_sync(stdin.read)  # a Dockerfile
+            produce = functools.partial(_dockerfile_context, data=data, name=dockerfile or "Dockerfile")
     elif context.startswith(("http://", "https://", "git://", "git@", "github.com/")):
         remote = context
     else:
-        dockerfile, body = await anyio.to_thread.run_sync(_local_context, context, dockerfile)
+        dockerfile, outside = await anyio.to_thread.run_sync(_local_context, context, dockerfile)
+        produce = functools.partial(write_context, context=Path(context), dockerfile=dockerfile, outside=outside)
     build_args: dict[str, str | None] = {}
     for item in opts["build_arg"]:
         key, sep, value = item.partition("=")
@@ -191,7 +232,48 @@ async def build(session: Session, context: str, **opts: Any) -> None:
     if entry.username or entry.identity_token:
         auths[INDEX_SERVER] = entry.to_api()
     headers = {"X-Registry-Config": encode_auth_header(None) if not auths else _registry_config(auths)}
-    answer = await session.engine().build(body or b"", query, headers)
+    async with AsyncExitStack() as stack:
+        body = await stack.enter_async_context(upload(produce)) if produce is not None else None
+        answer = await session.engine().build(body if body is not None else b"", query, headers)
+        sent = ""
+        if body is not None:
+            # As Docker's progress of the upload, its final state (and Println's end of line).
+            sent = f"Sending build context to Docker daemon {human_size(body.total, 4):>8}\r\r\n"
+        await _show_progress(session, answer, opts, sent)
+
+
+def _read_up_to(stream: IO[bytes], size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = stream.read(size - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def _prepend(head: bytes, produce: Callable[[IO[bytes]], None]) -> Callable[[IO[bytes]], None]:
+    def produce_all(out: IO[bytes]) -> None:
+        out.write(head)
+        produce(out)
+
+    return produce_all
+
+
+def _dockerfile_context(out: IO[bytes], data: bytes, name: str) -> None:
+    """A context holding only the Dockerfile read from stdin."""
+    with tarfile.open(fileobj=out, mode="w|") as tar:
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+
+
+async def _show_progress(session: Session, answer: OpenStream, opts: dict[str, Any], sent: str) -> None:
+    """Show the upload's size (``sent``) and the daemon's build output.
+
+    With ``-q``, only what the daemon printed (the image ID) is shown, or, on
+    error, all of it, on stderr.
+    """
     image_id = ""
 
     def on_aux(aux: Any) -> None:
@@ -200,15 +282,21 @@ async def build(session: Session, context: str, **opts: Any) -> None:
             image_id = str(aux["ID"])
 
     out = session.out
-
-    def write(text: str) -> None:
-        if not opts["quiet"]:
-            out.write(text)
-
-    await display_json_messages(answer.json_lines(), write, terminal=out.isatty(), width=session.terminal_width(),
-                                on_aux=on_aux)  # fmt: skip
-    if opts["quiet"] and image_id:
-        out.write(image_id + "\n")
+    quiet = opts["quiet"]
+    held: list[str] = []
+    write = held.append if quiet else out.write
+    if not quiet:
+        out.write(sent)
+    try:
+        await display_json_messages(answer.json_lines(), write, terminal=out.isatty() and not quiet,
+                                    width=session.terminal_width(), on_aux=on_aux)  # fmt: skip
+    except JSONMessageError as exc:
+        if quiet:
+            session.err.write(sent + "".join(held))
+        # As Docker's build: the error's code (a failed RUN's exit status) is the exit status, else 1.
+        raise CLIError(exc.message, exc.code or 1) from exc
+    if quiet:
+        out.write("".join(held) or (image_id + "\n" if image_id else ""))
     if opts["iidfile"] and image_id:
         await anyio.Path(opts["iidfile"]).write_text(image_id)
 

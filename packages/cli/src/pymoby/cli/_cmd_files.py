@@ -11,7 +11,7 @@ stream. The archive endpoint carries the path's stat in
 from __future__ import annotations
 
 import base64
-import io
+import functools
 import json
 import os
 import tarfile
@@ -32,6 +32,7 @@ from ._errors import CLIError
 from ._session import Session
 from ._tree import container, root
 from ._units import human_size
+from ._uploads import copy_from, upload
 
 __all__ = ["write_atomically"]
 
@@ -156,9 +157,9 @@ def _local_source(source: Path) -> tuple[bool, bool, str]:
     return exists, source.is_dir(), name
 
 
-def _tar_path(src: Path, arcname: str, follow: bool, copy_uid_gid: bool) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", dereference=follow, format=tarfile.PAX_FORMAT) as tar:
+def _tar_path(out: IO[bytes], src: Path, arcname: str, follow: bool, copy_uid_gid: bool) -> None:
+    """Write ``src`` as a tar stream to ``out`` (member names under ``arcname``)."""
+    with tarfile.open(fileobj=out, mode="w|", dereference=follow, format=tarfile.PAX_FORMAT) as tar:
 
         def owner(info: tarfile.TarInfo) -> tarfile.TarInfo:
             if not copy_uid_gid:
@@ -167,14 +168,12 @@ def _tar_path(src: Path, arcname: str, follow: bool, copy_uid_gid: bool) -> byte
             return info
 
         tar.add(str(src), arcname=arcname, filter=owner)
-    return buffer.getvalue()
 
 
 async def _copy_to_container(
     session: Session, engine: Engine, name: str, src: str, dst: str, follow: bool, copy_uid_gid: bool, quiet: bool
 ) -> None:
     if src == "-":
-        data = await anyio.to_thread.run_sync(session.stdin.binary.read)
         stat = {}
         try:
             stat = _stat_header((await engine.archive_stat(name, dst)).headers)
@@ -182,7 +181,8 @@ async def _copy_to_container(
             stat = {}
         if not stat or not int(stat.get("mode", 0)) & _MODE_DIR:
             raise CLIError(f'destination "{name}:{dst}" must be a directory')
-        await engine.archive_put(name, dst, data, copy_uid_gid=copy_uid_gid)
+        async with upload(copy_from(session.stdin.binary)) as body:
+            await engine.archive_put(name, dst, body, copy_uid_gid=copy_uid_gid)
         return
     source = Path(src)
     exists_locally, source_is_dir, source_name = await anyio.to_thread.run_sync(_local_source, source)
@@ -204,10 +204,11 @@ async def _copy_to_container(
         if dst.endswith("/"):
             raise CLIError("no such directory")
         put_path, arcname = str(PurePosixPath(dst).parent), PurePosixPath(dst).name
-    data = await anyio.to_thread.run_sync(_tar_path, source, arcname, follow, copy_uid_gid)
-    await engine.archive_put(name, put_path, data, copy_uid_gid=copy_uid_gid)
+    async with upload(functools.partial(_tar_path, src=source, arcname=arcname, follow=follow,
+                                        copy_uid_gid=copy_uid_gid)) as body:  # fmt: skip
+        await engine.archive_put(name, put_path, body, copy_uid_gid=copy_uid_gid)
     if not quiet and session.out.isatty():
-        session.err.write(f"Successfully copied {human_size(len(data), 3)} to {name}:{dst}\n")
+        session.err.write(f"Successfully copied {human_size(body.total, 3)} to {name}:{dst}\n")
 
 
 @command([container, root], name="cp", use="cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-",

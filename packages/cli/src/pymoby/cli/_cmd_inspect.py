@@ -19,7 +19,8 @@ from ._clickext import command
 from ._engine import Engine, decode
 from ._errors import CLIError, describe
 from ._formatter import as_template_data
-from ._gofmt import as_go_maps, go_indent
+from ._gofmt import GoMap, as_go_maps
+from ._gojson import go_indent, go_json
 from ._gotemplate import Template, TemplateError
 from ._session import Session
 from ._tree import container, image, network, root, volume
@@ -83,9 +84,35 @@ def _getter(engine: Engine, kind: str, size: bool = False, verbose: bool = False
         else:
             path, query = f"/networks/{ref}", {"verbose": verbose or None}
         _, content = await engine.request("GET", path, query=query)
-        return content
+        return volume_as_docker(content) if kind == "volume" else content
 
     return get
+
+
+#: The fields of Docker's ``volume.Volume`` in Go order, each with whether it is ``omitempty``.
+_VOLUME_FIELDS = (
+    ("ClusterVolume", True), ("CreatedAt", True), ("Driver", False), ("Labels", False), ("Mountpoint", False),
+    ("Name", False), ("Options", False), ("Scope", False), ("Status", True), ("UsageData", True),
+)  # fmt: skip
+
+
+def volume_as_docker(raw: bytes) -> bytes:
+    """A volume's JSON as the docker CLI prints it: decoded into its Go struct and encoded again.
+
+    Docker's ``volume inspect`` does not keep the daemon's bytes: it marshals
+    ``volume.Volume``, so the fields come in struct order, empty ``omitempty``
+    fields are dropped and maps have sorted keys.
+    """
+    data = decode(raw)
+    if not isinstance(data, dict):
+        return raw
+    struct: dict[str, object] = {}
+    for name, omitempty in _VOLUME_FIELDS:
+        value = data.get(name)
+        if omitempty and not value:
+            continue
+        struct[name] = GoMap(value) if isinstance(value, dict) and name in ("Labels", "Options", "Status") else value
+    return go_json(struct, escape_html=True).encode()
 
 
 _FORMAT_HELP = "Format output using a custom template"

@@ -20,7 +20,7 @@ from ._cmd_containers import join_errors, parallel
 from ._cmd_run import forward_signals, wait_status
 from ._completion import container_argument
 from ._errors import CLIError, describe
-from ._runconfig import MemBytes, NanoCPUs
+from ._runflags import MemBytes, NanoCPUs
 from ._session import Session
 from ._specs import SpecError, parse_restart_policy
 from ._terminal import monitor_size

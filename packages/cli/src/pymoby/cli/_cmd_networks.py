@@ -205,4 +205,4 @@ async def prune(session: Session, filters: tuple[str, ...], force: bool) -> None
         raise CLIError("", 1)
     _, text = await prune_networks(session.engine(), wanted)
     if text:
-        session.out.write(text)
+        session.out.write(text + "\n")  # Docker prints the report with Println: a blank line ends it

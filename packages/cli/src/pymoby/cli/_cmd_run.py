@@ -28,7 +28,8 @@ from ._completion import image_argument
 from ._engine import Engine
 from ._errors import CLIError, describe, is_daemon_error
 from ._imagepull import pull_image
-from ._runconfig import build_create_body, container_flags
+from ._runconfig import build_create_body
+from ._runflags import container_flags
 from ._session import Session
 from ._specs import SpecError
 from ._terminal import monitor_size

@@ -8,7 +8,8 @@ the quiet form when its output is not a terminal, as Docker does.
 
 from __future__ import annotations
 
-from pathlib import Path
+from contextlib import AsyncExitStack
+from typing import IO
 
 import anyio
 import click
@@ -24,6 +25,7 @@ from ._imagepull import api_name_and_tag, auth_header_for
 from ._progress import display_json_messages
 from ._session import Session
 from ._tree import image, root
+from ._uploads import copy_from, upload
 
 __all__: list[str] = []
 
@@ -127,23 +129,29 @@ async def save(session: Session, names: tuple[str, ...], output: str, platform: 
 @click.option("-q", "--quiet", is_flag=True, help="Suppress the load output")
 async def load(session: Session, input_: str, platform: str, quiet: bool) -> None:
     """Load an image from a tar archive or STDIN."""
+    source: IO[bytes]
     if input_:
         try:
-            data = await anyio.Path(input_).read_bytes()
+            source = await anyio.to_thread.run_sync(open, input_, "rb")
         except OSError as exc:
             raise CLIError(f"open {input_}: {(exc.strerror or str(exc)).lower()}") from exc
     else:
         if session.stdin.isatty():
             raise CLIError("requested load from stdin, but stdin is empty")
-        data = await anyio.to_thread.run_sync(session.stdin.binary.read)
+        source = session.stdin.binary
     out = session.out
-    answer = await session.engine().image_load(data, quiet=quiet or not out.isatty())
-    if "json" in answer.headers.get("content-type", ""):
-        await display_json_messages(answer.json_lines(), out.write, terminal=out.isatty(),
-                                    width=session.terminal_width())  # fmt: skip
-    else:
-        async for chunk in answer:
-            out.write(chunk)
+    try:
+        async with upload(copy_from(source)) as body:
+            answer = await session.engine().image_load(body, quiet=quiet or not out.isatty())
+            if "json" in answer.headers.get("content-type", ""):
+                await display_json_messages(answer.json_lines(), out.write, terminal=out.isatty(),
+                                            width=session.terminal_width())  # fmt: skip
+            else:
+                async for chunk in answer:
+                    out.write(chunk)
+    finally:
+        if input_:
+            source.close()
 
 
 @command([image, root], name="import", use="import [OPTIONS] file|URL|- [REPOSITORY[:TAG]]",
@@ -156,14 +164,14 @@ async def load(session: Session, input_: str, platform: str, quiet: bool) -> Non
 async def import_(session: Session, source: str, ref: str, change: tuple[str, ...], message: str,
                   platform: str) -> None:  # fmt: skip
     """Import the contents from a tarball to create a filesystem image."""
-    data: bytes | None
+    file: IO[bytes] | None = None
     if source == "-":
-        data, from_src = await anyio.to_thread.run_sync(session.stdin.binary.read), "-"
+        file, from_src = session.stdin.binary, "-"
     elif source.startswith(("http://", "https://")):
-        data, from_src = None, source
+        from_src = source
     else:
         try:
-            data = await anyio.to_thread.run_sync(Path(source).read_bytes)
+            file = await anyio.to_thread.run_sync(open, source, "rb")
         except OSError as exc:
             raise CLIError(f"open {source}: {(exc.strerror or str(exc)).lower()}") from exc
         from_src = "-"
@@ -171,6 +179,12 @@ async def import_(session: Session, source: str, ref: str, change: tuple[str, ..
         _parse(ref)
     query = {"fromSrc": from_src, "repo": ref or None, "message": message or None, "platform": platform or None,
              "changes": list(change) or None}  # fmt: skip
-    answer = await session.engine().image_import(data, query)
-    await display_json_messages(answer.json_lines(), session.out.write, terminal=session.out.isatty(),
-                                width=session.terminal_width())  # fmt: skip
+    try:
+        async with AsyncExitStack() as stack:
+            body = await stack.enter_async_context(upload(copy_from(file))) if file is not None else None
+            answer = await session.engine().image_import(body, query)
+            await display_json_messages(answer.json_lines(), session.out.write, terminal=session.out.isatty(),
+                                        width=session.terminal_width())  # fmt: skip
+    finally:
+        if file is not None and source != "-":
+            file.close()

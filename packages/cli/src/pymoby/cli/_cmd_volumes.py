@@ -31,7 +31,7 @@ async def create(session: Session, name: str, driver: str, label: tuple[str, ...
     """Create a volume."""
     if name and name_flag:
         raise CLIError('conflicting options: cannot specify a volume-name through both --name and as a positional '
-                       'arg', 125)  # fmt: skip
+                       'arg')  # fmt: skip
     body = {"Name": name or name_flag, "Driver": driver, "DriverOpts": kv_map(opt), "Labels": labels_map(label)}
     answer = await session.engine().volume_create(body)
     session.out.write(str(answer.get("Name") or "") + "\n")
@@ -52,9 +52,8 @@ async def ls(session: Session, filters: tuple[str, ...], fmt: str, quiet: bool) 
         fmt = "name: {{.Name}}\n" if quiet else "name: {{.Name}}\ndriver: {{.Driver}}\n"
     elif quiet:
         fmt = "{{.Name}}"
+    # The docker CLI does not show the answer's Warnings (a volume plugin that failed to list).
     session.out.write(Formatter(fmt).render([VolumeContext(v) for v in volumes], VOLUME_HEADERS))
-    for warning in answer.get("Warnings") or []:
-        session.err.write(f"{warning}\n")
 
 
 @command(volume, name="rm", use="rm [OPTIONS] VOLUME [VOLUME...]", help="Remove one or more volumes", min_args=1)

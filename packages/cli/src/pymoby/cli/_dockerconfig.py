@@ -17,14 +17,13 @@ import binascii
 import json
 import os
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import anyio
 
-from pymoby import errdefs, reference
+from pymoby import errdefs
 
 from ._errors import CLIError
 
@@ -56,6 +55,8 @@ def convert_to_hostname(key: str) -> str:
 
 def registry_key_for_image(image: str) -> str:
     """The config key of the registry an image lives on (Docker Hub's legacy URL for ``docker.io``)."""
+    from pymoby import reference
+
     try:
         ref = reference.parse_normalized_named(image)
     except errdefs.InvalidParameter:
@@ -214,6 +215,8 @@ class ConfigFile:
     def save(self) -> None:
         """Write the file atomically (mode 0600), as the docker CLI does."""
         self.directory.mkdir(parents=True, exist_ok=True)
+        import tempfile
+
         fd, tmp = tempfile.mkstemp(prefix=".config.json-", dir=self.directory)
         done = False
         try:

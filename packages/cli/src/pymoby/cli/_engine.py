@@ -4,11 +4,11 @@
 per call the commands need, answering the daemon's JSON as plain data
 (``dict``/``list``), which is also what ``--format`` templates walk.
 
-Two capabilities pymoby-client's public surface does not offer yet are
-built here on its transport (see :meth:`Engine.open_stream`): a streamed
-answer whose head is known before its body (``docker run`` must know its
-``wait`` is registered before it starts the container), and streamed
-answers to requests that carry headers (``X-Registry-Auth`` on pull/push).
+Streamed answers come from :meth:`Engine.open_stream` (pymoby-client's
+``AsyncClient.open``): the head is known before the body (``docker run``
+must know its ``wait`` is registered before it starts the container), and
+requests may carry headers (``X-Registry-Auth``) and streamed bodies
+(build contexts, image archives, ``cp`` uploads).
 """
 
 from __future__ import annotations
@@ -16,12 +16,10 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from typing import Any
 
-import anyio
-import h11
 import msgspec
 
 from pymoby import api, errdefs
-from pymoby.client import AsyncClient, HijackedConnection, RawResponse, error_from_response
+from pymoby.client import AsyncClient, Body, HijackedConnection, RawResponse, StreamedResponse
 
 __all__ = ["Engine", "OpenStream"]
 
@@ -45,37 +43,27 @@ def decode(content: bytes) -> Any:
 class OpenStream:
     """An answer whose head has arrived: ``status``, ``headers``; iterate it for the body.
 
-    It owns its connection: reading the body to its end hands the connection
-    back for reuse; :meth:`aclose` (or an error) closes it.
+    A :class:`~pymoby.client.StreamedResponse` the engine tracks, so that the
+    streams a command leaves open are closed when it ends.
     """
 
-    def __init__(self, engine: Engine, connection: Any, response: RawResponse) -> None:
-        self.status = response.status
-        self.headers = response.headers
+    def __init__(self, engine: Engine, answer: StreamedResponse) -> None:
+        self.status = answer.status
+        self.headers = answer.headers
         self._engine = engine
-        self._connection = connection
+        self._answer = answer
         engine.open_streams.add(self)
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self._chunks()
 
     async def _chunks(self) -> AsyncGenerator[bytes, None]:
-        connection = self._connection
-        if connection is None:
-            return
         try:
-            while True:
-                event = await connection.next_event()
-                if isinstance(event, h11.Data):
-                    yield bytes(event.data)
-                elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
-                    self._connection = None
-                    self._engine.open_streams.discard(self)
-                    await self._engine.client._transport._finish(connection)
-                    return
-        except (h11.RemoteProtocolError, anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
-            await self.aclose()
-            raise errdefs.Unavailable(f"error reading from the daemon: {exc}") from exc
+            async for chunk in self._answer:
+                yield chunk
+        finally:
+            if self._answer.closed:
+                self._engine.open_streams.discard(self)
 
     async def read(self) -> bytes:
         """The whole remaining body."""
@@ -105,11 +93,8 @@ class OpenStream:
 
     async def aclose(self) -> None:
         """Stop reading and drop the connection (nothing when the body was read to its end)."""
-        connection, self._connection = self._connection, None
         self._engine.open_streams.discard(self)
-        if connection is not None:
-            with anyio.CancelScope(shield=True):
-                await connection.stream.aclose()
+        await self._answer.aclose()
 
 
 class Engine:
@@ -165,20 +150,7 @@ class Engine:
 
         Raises the errdefs kind of the status (with the daemon's message) on >= 400.
         """
-        data = body if isinstance(body, bytes) or body is None else api.encode(body)
-        client = self.client
-        target = await client._target(path, query)
-        json_body = body is not None and not isinstance(body, bytes)
-        # pymoby-client's stream() does not expose the head before the body, nor take headers: use its
-        # transport's request start and connection hand-back (see the module docstring).
-        transport = client._transport
-        with anyio.fail_after(transport.timeout):
-            connection, response, _ = await transport._start(method, target, client._headers(json_body, headers), data)
-        answer = OpenStream(self, connection, response)
-        if response.status >= 400:
-            content = await answer.read()
-            raise error_from_response(response.status, content)
-        return answer
+        return OpenStream(self, await self.client.open(method, path, query=query, body=body, headers=headers))
 
     async def call(
         self,
@@ -301,7 +273,7 @@ class Engine:
         response, _ = await self.request("HEAD", f"/containers/{ref}/archive", query={"path": path})
         return response
 
-    async def archive_put(self, ref: str, path: str, tar: bytes, *, copy_uid_gid: bool = False) -> None:
+    async def archive_put(self, ref: str, path: str, tar: Body, *, copy_uid_gid: bool = False) -> None:
         """``PUT /containers/{id}/archive``: extract ``tar`` into ``path``."""
         query = {"path": path, "copyUIDGID": copy_uid_gid or None, "noOverwriteDirNonDir": True}
         await self.request("PUT", f"/containers/{ref}/archive", query=query, body=tar,
@@ -356,7 +328,7 @@ class Engine:
         query = {"fromImage": image, "tag": tag or None, "platform": platform or None}
         return await self.open_stream("POST", "/images/create", query=query, headers={"X-Registry-Auth": auth})
 
-    async def image_import(self, source: bytes | None, query: Query) -> OpenStream:
+    async def image_import(self, source: Body, query: Query) -> OpenStream:
         """``POST /images/create?fromSrc=``: the progress stream."""
         headers = {"Content-Type": "application/x-tar"} if source is not None else None
         return await self.open_stream("POST", "/images/create", query=query, body=source, headers=headers)
@@ -379,7 +351,7 @@ class Engine:
         """``GET /images/get``: a tar stream."""
         return await self.open_stream("GET", "/images/get", query={"names": list(names)})
 
-    async def image_load(self, tar: bytes, *, quiet: bool) -> OpenStream:
+    async def image_load(self, tar: Body, *, quiet: bool) -> OpenStream:
         """``POST /images/load``: the progress (or a final message) stream."""
         return await self.open_stream("POST", "/images/load", query={"quiet": quiet}, body=tar,
                                       headers={"Content-Type": "application/x-tar"})  # fmt: skip
@@ -392,7 +364,7 @@ class Engine:
         """``POST /images/prune``."""
         return await self.call("POST", "/images/prune", query={"filters": _filters(filters)}) or {}
 
-    async def build(self, context: bytes, query: Query, headers: Mapping[str, str]) -> OpenStream:
+    async def build(self, context: Body, query: Query, headers: Mapping[str, str]) -> OpenStream:
         """``POST /build``: the build's progress stream."""
         all_headers = {"Content-Type": "application/x-tar", **headers}
         return await self.open_stream("POST", "/build", query=query, body=context, headers=all_headers)

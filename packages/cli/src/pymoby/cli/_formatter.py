@@ -113,7 +113,14 @@ def _as_maps(value: Any, key: str = "") -> Any:
             return GoMap(converted)
         return converted
     if isinstance(value, list):
-        return [_as_maps(v, key) for v in value]
+        items = [_as_maps(v, key) for v in value]
+        if key == "Mounts":
+            for item in items:
+                if isinstance(item, dict) and "Destination" in item:
+                    # A ``MountPoint`` struct: its omitempty fields are there for a template, empty.
+                    item.setdefault("Name", "")
+                    item.setdefault("Driver", "")
+        return items
     return value
 
 

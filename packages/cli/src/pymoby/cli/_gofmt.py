@@ -1,4 +1,4 @@
-"""Go's ``fmt`` and ``encoding/json`` renderings of template values.
+"""Go's ``fmt`` renderings of template values (``encoding/json`` ones are in :mod:`._gojson`).
 
 Template values are Python data decoded from the Engine API's JSON plus the
 formatter contexts of ``_formatter``: ``str``, ``bool``, ``int``, ``float``,
@@ -11,9 +11,8 @@ fields are methods).
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -24,7 +23,7 @@ __all__ = [
     "JSON_TO_GO",
     "TemplateObject",
     "as_go_maps",
-    "go_json",
+    "go_float",
     "go_quote",
     "go_sprint",
     "go_sprintf",
@@ -133,7 +132,8 @@ class TemplateObject:
 # -- printing (fmt %v) ---------------------------------------------------------------
 
 
-def _go_float(value: float, fmt: str = "g", prec: int = -1) -> str:
+def go_float(value: float, fmt: str = "g", prec: int = -1) -> str:
+    """A float as Go's ``strconv.FormatFloat`` writes it (``fmt`` a verb, ``prec`` -1 for the shortest)."""
     if math.isinf(value):
         return "+Inf" if value > 0 else "-Inf"
     if math.isnan(value):
@@ -201,7 +201,7 @@ def print_value(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return _go_float(value)
+        return go_float(value)
     if isinstance(value, GoMap):
         return "map[" + " ".join(f"{k}:{_print_nested(value[k])}" for k in sorted(value)) + "]"
     if isinstance(value, dict):
@@ -290,7 +290,7 @@ def _format_one(verb: str, arg: Any, flags: str, width: int | None, prec: int | 
         if isinstance(arg, bool) or not isinstance(arg, int | str | float):
             text = bad
         elif isinstance(arg, float):
-            text = _go_float(arg) if verb not in "xX" else bad
+            text = go_float(arg) if verb not in "xX" else bad
             if verb in "dboc":
                 text = bad
         elif isinstance(arg, str):
@@ -320,12 +320,12 @@ def _format_one(verb: str, arg: Any, flags: str, width: int | None, prec: int | 
         else:
             value = float(arg)
             if verb == "f":
-                text = _go_float(value, "f", 6 if prec is None else prec)
+                text = go_float(value, "f", 6 if prec is None else prec)
             elif verb in "eE":
-                text = _go_float(value, "e", 6 if prec is None else prec)
+                text = go_float(value, "e", 6 if prec is None else prec)
                 text = text.upper() if verb == "E" else text
             else:
-                text = _go_float(value) if prec is None else f"{value:.{prec}g}"
+                text = go_float(value) if prec is None else f"{value:.{prec}g}"
                 text = text.upper() if verb == "G" else text
             if plus and value >= 0:
                 text = "+" + text
@@ -391,130 +391,4 @@ def go_sprintf(fmt: str, args: Sequence[Any]) -> str:
     if argi < len(args):
         extra = ", ".join(f"{go_type_name(a)}={print_value(a)}" for a in args[argi:])
         out.append(f"%!(EXTRA {extra})")
-    return "".join(out)
-
-
-# -- encoding/json -------------------------------------------------------------------
-
-
-def _json_float(value: float) -> str:
-    if math.isinf(value) or math.isnan(value):
-        raise ValueError(f"json: unsupported value: {_go_float(value)}")
-    if value == int(value) and abs(value) < 1e21:
-        return str(int(value))
-    text = repr(value)
-    if "e" in text:
-        mantissa, _, exp = text.partition("e")
-        sign = "-" if exp.startswith("-") else "+"
-        text = f"{mantissa}e{sign}{exp.lstrip('+-').lstrip('0') or '0'}"
-    return text
-
-
-def _json_string(text: str, escape_html: bool) -> str:
-    encoded = json.dumps(text, ensure_ascii=False).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-    if escape_html:
-        encoded = encoded.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return encoded
-
-
-def _json(value: Any, out: list[str], escape_html: bool = False) -> None:
-    if value is None or value is MISSING or value is NIL_POINTER:
-        out.append("null")
-    elif value is True:
-        out.append("true")
-    elif value is False:
-        out.append("false")
-    elif isinstance(value, int):
-        out.append(str(value))
-    elif isinstance(value, float):
-        out.append(_json_float(value))
-    elif isinstance(value, str):
-        out.append(_json_string(value, escape_html))
-    elif isinstance(value, TemplateObject):
-        # Docker's MarshalJSON of a formatter context goes through json.Marshal, which escapes HTML.
-        _json(value.marshal(), out, True)
-    elif isinstance(value, Mapping):
-        keys = sorted(value) if isinstance(value, GoMap) else list(value)
-        out.append("{")
-        for i, key in enumerate(keys):
-            if i:
-                out.append(",")
-            out.append(_json_string(str(key), escape_html))
-            out.append(":")
-            _json(value[key], out, escape_html)
-        out.append("}")
-    elif isinstance(value, list | tuple):
-        out.append("[")
-        for i, item in enumerate(value):
-            if i:
-                out.append(",")
-            _json(item, out, escape_html)
-        out.append("]")
-    else:
-        out.append(json.dumps(str(value), ensure_ascii=False))
-
-
-def go_json(value: Any) -> str:
-    """Compact JSON as Go's encoder writes it (maps with sorted keys, structs in field order, no HTML escaping)."""
-    out: list[str] = []
-    _json(value, out)
-    return "".join(out)
-
-
-def go_indent(raw: bytes | str, indent: str = "    ") -> str:
-    """Go's ``json.Indent``: re-indent JSON text keeping its scalars byte for byte."""
-    text = raw.decode() if isinstance(raw, bytes) else raw
-    out: list[str] = []
-    depth = 0
-    i, n = 0, len(text)
-    need_indent = False
-    while i < n:
-        c = text[i]
-        if c == '"':
-            j = i + 1
-            while j < n and text[j] != '"':
-                j += 2 if text[j] == "\\" else 1
-            if need_indent:
-                out.append("\n" + indent * depth)
-                need_indent = False
-            out.append(text[i : j + 1])
-            i = j + 1
-            continue
-        if c in " \t\r\n":
-            i += 1
-            continue
-        if c in "{[":
-            if need_indent:
-                out.append("\n" + indent * depth)
-            out.append(c)
-            k = i + 1
-            while k < n and text[k] in " \t\r\n":
-                k += 1
-            if k < n and text[k] in "}]":
-                out.append(text[k])
-                i = k + 1
-                need_indent = False
-                continue
-            depth += 1
-            need_indent = True
-        elif c in "}]":
-            depth -= 1
-            out.append("\n" + indent * depth + c)
-            need_indent = False
-        elif c == ",":
-            out.append(",")
-            need_indent = True
-        elif c == ":":
-            out.append(": ")
-        else:
-            if need_indent:
-                out.append("\n" + indent * depth)
-                need_indent = False
-            j = i
-            while j < n and text[j] not in ',:{}[]" \t\r\n':
-                j += 1
-            out.append(text[i:j])
-            i = j
-            continue
-        i += 1
     return "".join(out)

@@ -1,4 +1,4 @@
-"""Lexing and parsing of Go ``text/template`` source into a small syntax tree.
+"""Parsing of Go ``text/template`` source into a small syntax tree (:mod:`._gotemplate_nodes`).
 
 The grammar is Go's (https://pkg.go.dev/text/template): text and ``{{ }}``
 actions with ``{{-``/``-}}`` trimming and ``/* */`` comments; pipelines of
@@ -12,371 +12,35 @@ Go's wording (``template: :1: unclosed action``).
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-
-__all__ = [
-    "ActionNode",
-    "BoolNode",
-    "BreakNode",
-    "ChainNode",
-    "CommandNode",
-    "ContinueNode",
-    "DotNode",
-    "FieldNode",
-    "IdentifierNode",
-    "IfNode",
-    "ListNode",
-    "NilNode",
-    "Node",
-    "NumberNode",
-    "PipeNode",
-    "RangeNode",
-    "StringNode",
-    "TemplateError",
-    "TextNode",
-    "VariableNode",
-    "WithNode",
-    "parse",
-]
-
-
-class TemplateError(Exception):
-    """A template that cannot be parsed or executed; the message is Go's."""
-
-
-@dataclass(slots=True)
-class Node:
-    pos: int
-
-
-@dataclass(slots=True)
-class TextNode(Node):
-    text: str
-
-
-@dataclass(slots=True)
-class FieldNode(Node):
-    idents: list[str]
-
-    def __str__(self) -> str:
-        return "".join("." + i for i in self.idents)
-
-
-@dataclass(slots=True)
-class VariableNode(Node):
-    idents: list[str]  # idents[0] is the variable name with its "$"
-
-    def __str__(self) -> str:
-        return ".".join(self.idents)
-
-
-@dataclass(slots=True)
-class IdentifierNode(Node):
-    name: str
-
-    def __str__(self) -> str:
-        return self.name
-
-
-@dataclass(slots=True)
-class DotNode(Node):
-    def __str__(self) -> str:
-        return "."
-
-
-@dataclass(slots=True)
-class NilNode(Node):
-    def __str__(self) -> str:
-        return "nil"
-
-
-@dataclass(slots=True)
-class BoolNode(Node):
-    value: bool
-
-    def __str__(self) -> str:
-        return "true" if self.value else "false"
-
-
-@dataclass(slots=True)
-class NumberNode(Node):
-    value: int | float
-    text: str
-
-    def __str__(self) -> str:
-        return self.text
-
-
-@dataclass(slots=True)
-class StringNode(Node):
-    value: str
-    quoted: str
-
-    def __str__(self) -> str:
-        return self.quoted
-
-
-@dataclass(slots=True)
-class CommandNode(Node):
-    args: list[Node] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        return " ".join(f"({a})" if isinstance(a, PipeNode) else str(a) for a in self.args)
-
-
-@dataclass(slots=True)
-class PipeNode(Node):
-    decl: list[str] = field(default_factory=list)
-    is_assign: bool = False
-    cmds: list[CommandNode] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        text = " | ".join(str(c) for c in self.cmds)
-        if self.decl:
-            text = ", ".join(self.decl) + (" = " if self.is_assign else " := ") + text
-        return text
-
-
-@dataclass(slots=True)
-class ChainNode(Node):
-    node: Node
-    fields: list[str]
-
-    def __str__(self) -> str:
-        inner = f"({self.node})" if isinstance(self.node, PipeNode) else str(self.node)
-        return inner + "".join("." + f for f in self.fields)
-
-
-@dataclass(slots=True)
-class ListNode(Node):
-    nodes: list[Node] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class ActionNode(Node):
-    line: int
-    pipe: PipeNode
-
-
-@dataclass(slots=True)
-class IfNode(Node):
-    line: int
-    pipe: PipeNode
-    body: ListNode
-    else_body: ListNode | None
-
-
-@dataclass(slots=True)
-class RangeNode(Node):
-    line: int
-    pipe: PipeNode
-    body: ListNode
-    else_body: ListNode | None
-
-
-@dataclass(slots=True)
-class WithNode(Node):
-    line: int
-    pipe: PipeNode
-    body: ListNode
-    else_body: ListNode | None
-
-
-@dataclass(slots=True)
-class BreakNode(Node):
-    pass
-
-
-@dataclass(slots=True)
-class ContinueNode(Node):
-    pass
-
-
-# -- lexer ---------------------------------------------------------------------------
-
-_KEYWORDS = {"if", "else", "end", "range", "with", "define", "template", "block", "break", "continue", "nil"}
-_NUMBER = re.compile(
-    r"[+-]?(0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|(\d[\d_]*)?\.?\d[\d_]*([eE][+-]?\d+)?)(?![\w.])"
+from ._gotemplate_lex import Lexer, Token
+from ._gotemplate_nodes import (
+    ActionNode,
+    BoolNode,
+    BreakNode,
+    ChainNode,
+    CommandNode,
+    ContinueNode,
+    DotNode,
+    FieldNode,
+    IdentifierNode,
+    IfNode,
+    ListNode,
+    NilNode,
+    Node,
+    NumberNode,
+    PipeNode,
+    RangeNode,
+    StringNode,
+    TemplateError,
+    TextNode,
+    VariableNode,
+    WithNode,
 )
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
+
+__all__ = ["error_position", "parse"]
 
 
-@dataclass(slots=True)
-class _Token:
-    kind: str  # text, left, right, space, ident, field, var, number, string, raw, char, pipe, lparen,
-    # rparen, declare, assign, comma, bool, keyword, eof
-    value: str
-    pos: int
-
-
-class _Lexer:
-    def __init__(self, source: str) -> None:
-        self.src = source
-        self.tokens: list[_Token] = []
-
-    def line_of(self, pos: int) -> int:
-        return self.src.count("\n", 0, pos) + 1
-
-    def error(self, message: str, pos: int) -> TemplateError:
-        return TemplateError(f"template: :{self.line_of(pos)}: {message}")
-
-    def run(self) -> list[_Token]:
-        src, i, n = self.src, 0, len(self.src)
-        trim_next_text = False
-        while i < n:
-            start = src.find("{{", i)
-            text_end = n if start < 0 else start
-            text = src[i:text_end]
-            if trim_next_text:
-                text = text.lstrip(" \t\r\n")
-            trim_left = start >= 0 and src[start + 2 : start + 4] in ("- ", "-\t", "-\n", "-\r")
-            if trim_left:
-                text = text.rstrip(" \t\r\n")
-            if text:
-                self.tokens.append(_Token("text", text, i))
-            if start < 0:
-                break
-            i = start + (3 if trim_left else 2)
-            # comment
-            j = i
-            while j < n and src[j] in " \t\r\n" and trim_left:
-                j += 1
-            if src.startswith("/*", j):
-                end = src.find("*/", j + 2)
-                if end < 0:
-                    raise self.error("unclosed comment", start)
-                k = end + 2
-                trim_right = False
-                if src.startswith(" -}}", k) or src.startswith("\t-}}", k) or src.startswith("\n-}}", k):
-                    trim_right, k = True, k + 4
-                elif src.startswith("}}", k):
-                    k += 2
-                else:
-                    raise self.error("comment ends before closing delimiter", start)
-                trim_next_text = trim_right
-                i = k
-                continue
-            self.tokens.append(_Token("left", "{{", start))
-            i, trim_next_text = self._inside(i)
-        self.tokens.append(_Token("eof", "", n))
-        return self.tokens
-
-    def _inside(self, i: int) -> tuple[int, bool]:
-        src, n = self.src, len(self.src)
-        depth = 0
-        while True:
-            if i >= n:
-                raise self.error("unclosed action", i)
-            c = src[i]
-            if src.startswith("}}", i):
-                if depth:
-                    raise self.error("unclosed left paren", i)
-                self.tokens.append(_Token("right", "}}", i))
-                return i + 2, False
-            if c in " \t\r\n":
-                j = i
-                while j < n and src[j] in " \t\r\n":
-                    j += 1
-                if src.startswith("-}}", j):
-                    if depth:
-                        raise self.error("unclosed left paren", j)
-                    self.tokens.append(_Token("right", "}}", j))
-                    return j + 3, True
-                if "\n" in src[i:j]:
-                    raise self.error("unclosed action", i)
-                self.tokens.append(_Token("space", src[i:j], i))
-                i = j
-                continue
-            if c == "|":
-                self.tokens.append(_Token("pipe", c, i))
-                i += 1
-            elif c == "(":
-                depth += 1
-                self.tokens.append(_Token("lparen", c, i))
-                i += 1
-            elif c == ")":
-                depth -= 1
-                if depth < 0:
-                    raise self.error(f"unexpected right paren {c!r}", i)
-                self.tokens.append(_Token("rparen", c, i))
-                i += 1
-            elif c == ",":
-                self.tokens.append(_Token("comma", c, i))
-                i += 1
-            elif src.startswith(":=", i):
-                self.tokens.append(_Token("declare", ":=", i))
-                i += 2
-            elif c == "=":
-                self.tokens.append(_Token("assign", "=", i))
-                i += 1
-            elif c == '"':
-                j = i + 1
-                while j < n and src[j] != '"':
-                    if src[j] == "\\":
-                        j += 1
-                    elif src[j] == "\n":
-                        raise self.error("unterminated quoted string", i)
-                    j += 1
-                if j >= n:
-                    raise self.error("unterminated quoted string", i)
-                self.tokens.append(_Token("string", src[i : j + 1], i))
-                i = j + 1
-            elif c == "`":
-                j = src.find("`", i + 1)
-                if j < 0:
-                    raise self.error("unterminated raw quoted string", i)
-                self.tokens.append(_Token("raw", src[i : j + 1], i))
-                i = j + 1
-            elif c == "'":
-                j = i + 1
-                while j < n and src[j] != "'":
-                    j += 2 if src[j] == "\\" else 1
-                if j >= n:
-                    raise self.error("unterminated character constant", i)
-                self.tokens.append(_Token("char", src[i : j + 1], i))
-                i = j + 1
-            elif c == "$":
-                m = _IDENT.match(src, i + 1)
-                name = "$" + (m.group(0) if m else "")
-                self.tokens.append(_Token("var", name, i))
-                i += len(name)
-            elif c == ".":
-                if i + 1 < n and src[i + 1].isdigit():
-                    m = _NUMBER.match(src, i)
-                    if not m:
-                        raise self.error(f"bad number syntax: {src[i : i + 5]!r}", i)
-                    self.tokens.append(_Token("number", m.group(0), i))
-                    i = m.end()
-                    continue
-                m = _IDENT.match(src, i + 1)
-                if m:
-                    self.tokens.append(_Token("field", m.group(0), i))
-                    i = m.end()
-                else:
-                    self.tokens.append(_Token("dot", ".", i))
-                    i += 1
-            elif c.isdigit() or (c in "+-" and i + 1 < n and src[i + 1].isdigit()):
-                m = _NUMBER.match(src, i)
-                if not m:
-                    raise self.error(f"bad number syntax: {src[i : i + 5]!r}", i)
-                self.tokens.append(_Token("number", m.group(0), i))
-                i = m.end()
-            elif c.isalpha() or c == "_":
-                m = _IDENT.match(src, i)
-                assert m is not None
-                word = m.group(0)
-                kind = "bool" if word in ("true", "false") else "keyword" if word in _KEYWORDS else "ident"
-                self.tokens.append(_Token(kind, word, i))
-                i = m.end()
-            else:
-                raise self.error(f"unexpected {c!r} in command", i)
-
-
-# -- parser ----------------------------------------------------------------------------
-
-
-def _unquote(token: _Token, lexer: _Lexer) -> str:
+def _unquote(token: Token, lexer: Lexer) -> str:
     text = token.value
     if token.kind == "raw":
         return text[1:-1]
@@ -431,37 +95,37 @@ def _number(text: str) -> int | float:
 
 class _Parser:
     def __init__(self, source: str) -> None:
-        self.lexer = _Lexer(source)
+        self.lexer = Lexer(source)
         self.tokens = self.lexer.run()
         self.i = 0
         self.vars: list[str] = ["$"]
         self.range_depth = 0
 
     # token helpers
-    def peek(self) -> _Token:
+    def peek(self) -> Token:
         return self.tokens[self.i]
 
-    def next(self) -> _Token:
+    def next(self) -> Token:
         token = self.tokens[self.i]
         self.i += 1
         return token
 
-    def peek_non_space(self) -> _Token:
+    def peek_non_space(self) -> Token:
         j = self.i
         while self.tokens[j].kind == "space":
             j += 1
         return self.tokens[j]
 
-    def next_non_space(self) -> _Token:
+    def next_non_space(self) -> Token:
         token = self.next()
         while token.kind == "space":
             token = self.next()
         return token
 
-    def error(self, message: str, token: _Token) -> TemplateError:
+    def error(self, message: str, token: Token) -> TemplateError:
         return self.lexer.error(message, token.pos)
 
-    def unexpected(self, token: _Token, context: str) -> TemplateError:
+    def unexpected(self, token: Token, context: str) -> TemplateError:
         if token.kind == "eof":
             return self.error("unexpected EOF", token)
         shown = "}}" if token.kind == "right" else token.value
@@ -498,7 +162,7 @@ class _Parser:
             raise self.unexpected(token, "input")
         return self.action(token)
 
-    def action(self, left: _Token) -> tuple[Node | None, str | None]:
+    def action(self, left: Token) -> tuple[Node | None, str | None]:
         token = self.peek_non_space()
         line = self.lexer.line_of(token.pos)
         if token.kind == "keyword":
@@ -529,7 +193,7 @@ class _Parser:
         if token.kind != "right":
             raise self.unexpected(token, context)
 
-    def control(self, word: str, token: _Token, line: int) -> Node:
+    def control(self, word: str, token: Token, line: int) -> Node:
         saved_vars = len(self.vars)
         if word == "range":
             self.range_depth += 1
@@ -662,7 +326,7 @@ class _Parser:
             except ValueError as exc:
                 raise self.error(f"bad number syntax: {token.value!r}".replace("'", '"'), token) from exc
         if kind == "char":
-            value = _unquote(_Token("string", '"' + token.value[1:-1] + '"', token.pos), self.lexer)
+            value = _unquote(Token("string", '"' + token.value[1:-1] + '"', token.pos), self.lexer)
             if len(value) != 1:
                 raise self.error(f"malformed character constant: {token.value}", token)
             return NumberNode(token.pos, ord(value), token.value)

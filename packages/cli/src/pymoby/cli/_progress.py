@@ -24,7 +24,15 @@ __all__ = ["JSONMessageError", "display_json_messages", "progress_bar"]
 
 
 class JSONMessageError(CLIError):
-    """An error message inside a progress stream (``errorDetail``); the text is the daemon's."""
+    """An error message inside a progress stream (``errorDetail``); the text is the daemon's.
+
+    ``code`` is the error's own code (``errorDetail.code``; a failed ``RUN``'s
+    exit status), 0 when it has none.
+    """
+
+    def __init__(self, message: str = "", status: int = 1, code: int = 0) -> None:
+        super().__init__(message, status)
+        self.code = code
 
 
 def progress_bar(detail: dict[str, Any], width: int, now: float | None = None) -> str:
@@ -69,7 +77,8 @@ def _display(message: dict[str, Any], terminal: bool, width: int) -> str:
     error = message.get("errorDetail")
     if error:
         text = str(error.get("message") or message.get("error") or "")
-        raise JSONMessageError(text)
+        code = error.get("code")
+        raise JSONMessageError(text, code=code if isinstance(code, int) else 0)
     if message.get("error"):
         raise JSONMessageError(str(message["error"]))
     has_progress = "progressDetail" in message and message["progressDetail"] is not None

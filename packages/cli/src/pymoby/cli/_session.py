@@ -22,15 +22,18 @@ import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-import anyio
-
-from pymoby.client import TLSConfig
-
-from ._dockerconfig import ConfigFile, default_config_dir
-from ._engine import Engine
 from ._errors import CLIError
+
+if TYPE_CHECKING:
+    from pymoby.client import TLSConfig
+
+    from ._dockerconfig import ConfigFile
+    from ._engine import Engine
+
+# The daemon connection (anyio, h11, pymoby.client) and config.json are imported when first used:
+# a command starts with only what it needs.
 
 __all__ = ["DEFAULT_HOST", "GlobalOptions", "Session", "Stream", "binary_stream"]
 
@@ -133,12 +136,16 @@ class Session:
     @property
     def config_dir(self) -> Path:
         """``--config``, else ``$DOCKER_CONFIG``, else ``~/.docker``."""
+        from ._dockerconfig import default_config_dir
+
         return Path(self.options.config_dir) if self.options.config_dir else default_config_dir()
 
     @property
     def config(self) -> ConfigFile:
         """The client's ``config.json`` (read once)."""
         if self._config is None:
+            from ._dockerconfig import ConfigFile
+
             self._config = ConfigFile(self.config_dir)
         return self._config
 
@@ -157,6 +164,8 @@ class Session:
         verify = options.tlsverify or bool(os.environ.get("PYMOBY_TLS_VERIFY"))
         if not (options.tls or verify):
             return None
+        from pymoby.client import TLSConfig
+
         base = Path(os.environ.get("PYMOBY_CERT_PATH") or self.config_dir)
 
         def pick(given: str | None, default: str) -> str | None:
@@ -173,6 +182,8 @@ class Session:
     def engine(self) -> Engine:
         """The daemon connection of the running command (created on first use)."""
         if self._engine is None:
+            from ._engine import Engine
+
             host = self.host
             if host.startswith("tcp://") and self.tls_config() is not None:
                 host = "https://" + host.removeprefix("tcp://")
@@ -183,6 +194,7 @@ class Session:
     # -- running ---------------------------------------------------------------------
     def run(self, body: Callable[..., Awaitable[Any]], **params: Any) -> Any:
         """Run a command body in an event loop; the daemon connection is closed after it."""
+        import anyio
 
         async def main() -> Any:
             try:
@@ -197,6 +209,8 @@ class Session:
 
     async def confirm(self, message: str) -> bool:
         """Ask ``message [y/N]`` on stdout; whether the answer read from stdin is ``y``."""
+        import anyio
+
         self.out.write(message + " [y/N] ")
         line = await anyio.to_thread.run_sync(self.stdin.binary.readline)
         return line.decode(errors="replace").strip().lower() == "y"

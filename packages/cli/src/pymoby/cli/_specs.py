@@ -1,10 +1,9 @@
 """Parsers for the values of ``run``/``create``/``update`` flags, with Docker's messages.
 
-Pure functions: ports (``-p [ip:][host:]container[/proto]``, ranges, and the
-long ``target=,published=`` form), ``-v`` volumes, ``--mount`` CSV, env and
-label files, ``--restart``, ``--ulimit``, ``--device``, block IO throttles,
+Pure functions: env and label files, ``--restart``, ``--ulimit``, ``--device``, block IO throttles,
 ``--add-host``, ``--network`` attachments, ``--cpus``. Each raises
-:class:`SpecError` (an ``InvalidParameter``) with the docker CLI's wording.
+:class:`SpecError` (an ``InvalidParameter``) with the docker CLI's wording. Ports are parsed in :mod:`._portspecs`,
+volumes and mounts in :mod:`._mountspecs`.
 """
 
 from __future__ import annotations
@@ -31,262 +30,17 @@ __all__ = [
     "parse_env_file",
     "parse_extra_host",
     "parse_kv_files",
-    "parse_mount",
     "parse_network",
-    "parse_port_specs",
     "parse_restart_policy",
     "parse_throttle_bps",
     "parse_throttle_iops",
     "parse_ulimit",
-    "parse_volume",
     "parse_weight_device",
 ]
 
 
 class SpecError(errdefs.InvalidParameter):
     """A flag value that does not parse."""
-
-
-# -- ports -----------------------------------------------------------------------------
-
-
-def _port_range(text: str) -> tuple[int, int]:
-    if not text:
-        raise SpecError("empty string specified for ports")
-    start, sep, end = text.partition("-")
-    try:
-        low = int(start)
-        high = int(end) if sep else low
-    except ValueError as exc:
-        raise SpecError(f"invalid port range: {text}") from exc
-    if not (0 <= low <= 65535 and 0 <= high <= 65535) or high < low:
-        raise SpecError(f"invalid port range: {text}")
-    return low, high
-
-
-def _split_proto(text: str) -> tuple[str, str]:
-    port, sep, proto = text.partition("/")
-    if not sep:
-        return "tcp", port
-    return proto or "tcp", port
-
-
-def _long_port_syntax(spec: str) -> str:
-    fields: dict[str, str] = {}
-    for part in next(csv.reader([spec])):
-        key, sep, value = part.partition("=")
-        if not sep:
-            raise SpecError(f"invalid field {part}")
-        fields[key.strip().lower()] = value.strip()
-    unknown = set(fields) - {"target", "published", "protocol", "mode", "host_ip"}
-    if unknown:
-        raise SpecError(f"invalid field key {sorted(unknown)[0]}")
-    if "target" not in fields:
-        raise SpecError("missing mandatory field 'target'")
-    host_ip = fields.get("host_ip", "")
-    published = fields.get("published", "")
-    text = f"{fields['target']}/{fields.get('protocol', 'tcp')}"
-    if published or host_ip:
-        text = f"{published}:{text}"
-    if host_ip:
-        text = f"{host_ip}:{text}"
-    return text
-
-
-def parse_port_specs(specs: Iterable[str]) -> tuple[dict[str, dict[str, Any]], dict[str, list[dict[str, str]]]]:
-    """``-p`` values as ``(ExposedPorts, PortBindings)``, as Docker's ``nat.ParsePortSpecs``."""
-    exposed: dict[str, dict[str, Any]] = {}
-    bindings: dict[str, list[dict[str, str]]] = {}
-    for raw in specs:
-        spec = _long_port_syntax(raw) if "=" in raw else raw
-        parts = spec.split(":")
-        container_part = parts[-1]
-        if len(parts) == 1:
-            ip, host = "", ""
-        elif len(parts) == 2:
-            ip, host = "", parts[0]
-        elif len(parts) == 3:
-            ip, host = parts[0], parts[1]
-        else:
-            ip, host = ":".join(parts[:-2]), parts[-2]
-        proto, container_port = _split_proto(container_part)
-        if ip.startswith("["):
-            if not ip.endswith("]"):
-                raise SpecError(f"invalid IP address {ip}: missing ']' in address")
-            ip = ip[1:-1]
-        if ip:
-            try:
-                ipaddress.ip_address(ip)
-            except ValueError as exc:
-                raise SpecError(f"invalid IP address: {ip}") from exc
-        if not container_port:
-            raise SpecError(f"no port specified: {raw}<empty>")
-        try:
-            start, end = _port_range(container_port)
-        except SpecError as exc:
-            raise SpecError(f"invalid containerPort: {container_port}") from exc
-        host_start = host_end = 0
-        if host:
-            try:
-                host_start, host_end = _port_range(host)
-            except SpecError as exc:
-                raise SpecError(f"invalid hostPort: {host}") from exc
-        if host and (end - start) != (host_end - host_start) and end != start:
-            raise SpecError(f"invalid ranges specified for container and host Ports: {container_port} and {host}")
-        if proto.lower() not in ("tcp", "udp", "sctp"):
-            raise SpecError(f"invalid proto: {proto}")
-        for i in range(end - start + 1):
-            port = f"{start + i}/{proto.lower()}"
-            host_port = str(host_start + i) if host else ""
-            if start == end and host_start != host_end:
-                host_port = f"{host_start}-{host_end}"
-            exposed.setdefault(port, {})
-            bindings.setdefault(port, []).append({"HostIp": ip, "HostPort": host_port})
-    return exposed, bindings
-
-
-def parse_expose(values: Iterable[str], exposed: dict[str, dict[str, Any]]) -> None:
-    """Add ``--expose`` ports (``80``, ``8000-8010/udp``) to ``exposed``."""
-    for value in values:
-        if ":" in value:
-            raise SpecError(f"invalid port format for --expose: {value}")
-        proto, port = _split_proto(value)
-        try:
-            start, end = _port_range(port)
-        except SpecError as exc:
-            raise SpecError(f"invalid range format for --expose: {value}, error: {exc}") from exc
-        for number in range(start, end + 1):
-            exposed.setdefault(f"{number}/{proto}", {})
-
-
-# -- volumes and mounts ----------------------------------------------------------------
-
-
-def parse_volume(spec: str) -> tuple[str | None, str]:
-    """A ``-v`` value: ``(bind, "")`` for ``src:dst[:mode]``, ``(None, dst)`` for an anonymous volume."""
-    if not spec:
-        raise SpecError("invalid empty volume spec")
-    parts = spec.split(":")
-    if len(parts) > 3:
-        raise SpecError(f"invalid spec: {spec}: too many colons")
-    if len(parts) == 1:
-        return None, parts[0]
-    source, target = parts[0], parts[1]
-    if not target:
-        raise SpecError(f"invalid spec: {spec}: empty section between colons")
-    if not source:
-        raise SpecError(f"invalid spec: {spec}: empty section between colons")
-    if source.startswith(".") and not os.path.isabs(source):
-        source = str(Path(source).absolute())
-    rest = ":" + parts[2] if len(parts) == 3 else ""
-    if len(parts) == 2 and not target.startswith("/") and target in ("ro", "rw", "z", "Z"):
-        return None, spec
-    return f"{source}:{target}{rest}", ""
-
-
-def parse_mount(value: str) -> dict[str, Any]:
-    """A ``--mount`` value (``type=bind,source=/a,target=/b,readonly``) as an API ``Mount``."""
-    fields = next(csv.reader([value]))
-    mount: dict[str, Any] = {"Type": "volume"}
-    options: dict[str, dict[str, Any]] = {}
-
-    def section(name: str) -> dict[str, Any]:
-        if name not in options:
-            options[name] = {"Labels": {}, "DriverConfig": {}} if name == "VolumeOptions" else {}
-        return options[name]
-
-    def boolean(key: str, text: str) -> bool:
-        if text.lower() in ("1", "t", "true"):
-            return True
-        if text.lower() in ("0", "f", "false"):
-            return False
-        raise SpecError(f"invalid value for {key}: {text}")
-
-    for item in fields:
-        key, sep, val = item.partition("=")
-        key = key.lower()
-        if not sep:
-            if key in ("readonly", "ro"):
-                mount["ReadOnly"] = True
-            elif key == "volume-nocopy":
-                section("VolumeOptions")["NoCopy"] = True
-            elif key == "bind-nonrecursive":
-                section("BindOptions")["NonRecursive"] = True
-            else:
-                raise SpecError(f"invalid field '{item}' must be a key=value pair")
-            continue
-        if key == "type":
-            mount["Type"] = val.lower()
-        elif key in ("source", "src"):
-            mount["Source"] = str(Path(val).absolute()) if val.startswith(".") else val
-        elif key in ("target", "dst", "destination"):
-            mount["Target"] = val
-        elif key in ("readonly", "ro"):
-            mount["ReadOnly"] = boolean(key, val)
-        elif key == "consistency":
-            mount["Consistency"] = val.lower()
-        elif key == "bind-propagation":
-            section("BindOptions")["Propagation"] = val.lower()
-        elif key == "bind-nonrecursive":
-            section("BindOptions")["NonRecursive"] = boolean(key, val)
-        elif key == "bind-recursive":
-            choices = {"enabled": None, "disabled": "NonRecursive", "writable": "ReadOnlyNonRecursive",
-                       "readonly": "ReadOnlyForceRecursive"}  # fmt: skip
-            if val not in choices:
-                raise SpecError(f'invalid value for {key}: {val} (must be "enabled", "disabled", "writable", '
-                                'or "readonly")')  # fmt: skip
-            bind = section("BindOptions")
-            if choices[val]:
-                bind[str(choices[val])] = True
-        elif key == "volume-subpath":
-            section("VolumeOptions")["Subpath"] = val
-        elif key == "volume-nocopy":
-            section("VolumeOptions")["NoCopy"] = boolean("volume-nocopy", val)
-        elif key == "volume-label":
-            k, _, v = val.partition("=")
-            if k:
-                section("VolumeOptions")["Labels"][k] = v
-        elif key == "volume-driver":
-            section("VolumeOptions")["DriverConfig"]["Name"] = val
-        elif key == "volume-opt":
-            k, _, v = val.partition("=")
-            if k:
-                section("VolumeOptions")["DriverConfig"].setdefault("Options", {})[k] = v
-        elif key == "image-subpath":
-            section("ImageOptions")["Subpath"] = val
-        elif key == "tmpfs-size":
-            try:
-                section("TmpfsOptions")["SizeBytes"] = parse_ram(val)
-            except InvalidSize as exc:
-                raise SpecError(f"invalid value for {key}: {val}") from exc
-        elif key == "tmpfs-mode":
-            try:
-                section("TmpfsOptions")["Mode"] = int(val, 8)
-            except ValueError as exc:
-                raise SpecError(f"invalid value for {key}: {val}") from exc
-        else:
-            raise SpecError(f"unexpected key '{key}' in '{item}'")
-    if not mount.get("Type"):
-        raise SpecError("type is required")
-    if not mount.get("Target"):
-        raise SpecError("target is required")
-    kinds = {"VolumeOptions": ("volume", "volume-*"), "ImageOptions": ("image", "image-*"),
-             "BindOptions": ("bind", "bind-*"), "TmpfsOptions": ("tmpfs", "tmpfs-*")}  # fmt: skip
-    for name, (kind, label) in kinds.items():
-        if name in options and mount["Type"] != kind:
-            raise SpecError(f"cannot mix '{label}' options with mount type '{mount['Type']}'")
-    bind = options.get("BindOptions", {})
-    if bind.get("ReadOnlyNonRecursive") and not mount.get("ReadOnly"):
-        raise SpecError("option 'bind-recursive=writable' requires 'readonly' to be specified in conjunction")
-    if bind.get("ReadOnlyForceRecursive"):
-        if not mount.get("ReadOnly"):
-            raise SpecError("option 'bind-recursive=readonly' requires 'readonly' to be specified in conjunction")
-        if bind.get("Propagation") != "rprivate":
-            raise SpecError(
-                "option 'bind-recursive=readonly' requires 'bind-propagation=rprivate' to be specified in conjunction"
-            )
-    mount.update(options)
-    return mount
 
 
 # -- environment and labels ------------------------------------------------------------

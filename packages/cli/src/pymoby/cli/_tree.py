@@ -80,7 +80,8 @@ _ROOT = (
     | _commands("_cmd_transfer", "pull push save load import")
     | _commands("_cmd_build", "build")
     | _commands("_cmd_registry", "login logout")
-    | _commands("_cmd_system", "version info events")
+    | _commands("_cmd_version", "version info")
+    | _commands("_cmd_system", "events")
     | _commands("_completion", "completion")
 )
 _CONTAINER = {
@@ -95,7 +96,7 @@ _IMAGE = (
 )
 _VOLUME = _commands("_cmd_volumes", "create ls rm prune") | {"inspect": "_cmd_inspect"}
 _NETWORK = _commands("_cmd_networks", "create ls rm connect disconnect prune") | {"inspect": "_cmd_inspect"}
-_SYSTEM = _commands("_cmd_system", "info events df prune")
+_SYSTEM = _commands("_cmd_system", "events df prune") | {"info": "_cmd_version"}
 _ALIASES = {
     "container": {"ls": "ps", "list": "ps", "remove": "rm"},
     "image": {"ls": "images", "list": "images", "rm": "rmi", "remove": "rmi"},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -17,7 +17,16 @@ from pymoby import api, errdefs
 
 from ._containers import ContainerMethods
 from ._errors import error_from_response
-from ._transport import DEFAULT_HOST, HijackedConnection, RawResponse, TLSConfig, Transport, parse_docker_host
+from ._transport import (
+    DEFAULT_HOST,
+    Body,
+    HijackedConnection,
+    RawResponse,
+    StreamedResponse,
+    TLSConfig,
+    Transport,
+    parse_docker_host,
+)
 
 __all__ = ["AsyncClient", "Ping"]
 
@@ -50,6 +59,15 @@ def _query_string(query: Query | None) -> str:
         else:
             pairs.extend((name, v) for v in value)
     return "?" + urlencode(pairs) if pairs else ""
+
+
+def _encode_body(body: object) -> tuple[Body, bool]:
+    """The body to send and whether it is JSON: bytes and async iterables of bytes go as they are."""
+    if body is None or isinstance(body, bytes):
+        return body, False
+    if isinstance(body, AsyncIterable):
+        return body, False
+    return api.encode(body), True
 
 
 def _filters_query(filters: FiltersArg) -> str | None:
@@ -129,12 +147,14 @@ class AsyncClient(ContainerMethods):
         body: object = None,
         headers: Mapping[str, str] | None = None,
     ) -> tuple[RawResponse, bytes]:
-        """Send a request (``body`` encoded as JSON unless bytes); raise the errdefs kind on >= 400."""
-        data = body if isinstance(body, bytes) or body is None else api.encode(body)
+        """Send a request; raise the errdefs kind on >= 400.
+
+        ``body`` is sent as it is when bytes, streamed chunk by chunk (chunked
+        encoding) when an async iterable of bytes, else encoded as JSON.
+        """
+        data, is_json = _encode_body(body)
         target = await self._target(path, query)
-        response, content = await self._transport.request(
-            method, target, self._headers(body is not None and not isinstance(body, bytes), headers), data
-        )
+        response, content = await self._transport.request(method, target, self._headers(is_json, headers), data)
         if response.status >= 400:
             raise error_from_response(response.status, content)
         return response, content
@@ -147,12 +167,10 @@ class AsyncClient(ContainerMethods):
     async def stream(
         self, method: str, path: str, *, query: Query | None = None, body: object = None
     ) -> AsyncGenerator[bytes, None]:
-        """Send a request and yield the answer's body as it arrives."""
-        data = body if isinstance(body, bytes) or body is None else api.encode(body)
+        """Send a request (``body`` as for :meth:`request`) and yield the answer's body as it arrives."""
+        data, is_json = _encode_body(body)
         target = await self._target(path, query)
-        response, chunks = await self._transport.stream(
-            method, target, self._headers(body is not None and not isinstance(body, bytes), None), data
-        )
+        response, chunks = await self._transport.stream(method, target, self._headers(is_json, None), data)
         async with aclosing(chunks):
             if response.status >= 400:
                 content = b"".join([c async for c in chunks])
@@ -184,6 +202,28 @@ class AsyncClient(ContainerMethods):
                             raise errdefs.DataLoss(f"malformed JSON in stream: {exc}") from exc
         if buffer.strip():
             yield decoder.decode(buffer)
+
+    async def open(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Query | None = None,
+        body: object = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> StreamedResponse:
+        """Send a request and return once the answer's head is in; iterate the result for its body.
+
+        ``body`` is as for :meth:`request` (an async iterable of bytes is an
+        upload streamed as it is produced). Raises the errdefs kind of the
+        status, with the daemon's message, on >= 400.
+        """
+        data, is_json = _encode_body(body)
+        target = await self._target(path, query)
+        answer = await self._transport.open(method, target, self._headers(is_json, headers), data)
+        if answer.status >= 400:
+            raise error_from_response(answer.status, await answer.read())
+        return answer
 
     async def hijack(
         self, method: str, path: str, *, query: Query | None = None, body: object = None

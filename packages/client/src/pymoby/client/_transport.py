@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import ssl
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,6 +78,10 @@ def parse_docker_host(value: str) -> Host:
     raise errdefs.InvalidParameter(f"unsupported protocol in host {value!r}: use unix:// or tcp://")
 
 
+#: A request body: bytes sent with a ``Content-Length``, or chunks sent as they come (chunked encoding).
+Body = bytes | AsyncIterable[bytes] | None
+
+
 @dataclass(slots=True)
 class RawResponse:
     """An answer's status and headers (lower-case names); the body is read separately."""
@@ -139,6 +143,57 @@ class HijackedConnection(anyio.abc.ByteStream):
         return self._stream.extra_attributes
 
 
+class StreamedResponse:
+    """An answer whose head has arrived (``status``, ``headers``); iterate it for the body's chunks.
+
+    It owns its connection: reading the body to its end hands the connection
+    back to the transport for reuse; :meth:`aclose` (or an error while
+    reading, raised as ``errdefs.Unavailable``) closes it.
+    """
+
+    def __init__(self, transport: Transport, connection: _Connection, response: RawResponse) -> None:
+        self.status = response.status
+        self.headers = response.headers
+        self._transport = transport
+        self._connection: _Connection | None = connection
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._chunks()
+
+    @property
+    def closed(self) -> bool:
+        """Whether the body was read to its end or the answer closed."""
+        return self._connection is None
+
+    async def _chunks(self) -> AsyncGenerator[bytes, None]:
+        connection = self._connection
+        if connection is None:
+            return
+        try:
+            while True:
+                event = await connection.next_event()
+                if isinstance(event, h11.Data):
+                    yield bytes(event.data)
+                elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
+                    self._connection = None
+                    await self._transport._finish(connection)
+                    return
+        except (h11.RemoteProtocolError, anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
+            await self.aclose()
+            raise errdefs.Unavailable(f"error reading from the daemon: {exc}") from exc
+
+    async def read(self) -> bytes:
+        """The whole remaining body."""
+        return b"".join([chunk async for chunk in self._chunks()])
+
+    async def aclose(self) -> None:
+        """Stop reading and drop the connection (nothing when the body was read to its end)."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with anyio.CancelScope(shield=True):
+                await connection.stream.aclose()
+
+
 class Transport:
     """Sends requests to one daemon, reusing keep-alive connections."""
 
@@ -179,20 +234,29 @@ class Transport:
             await connection.stream.aclose()
 
     async def _start(
-        self, method: str, target: str, headers: Sequence[tuple[str, str]], body: bytes | None
+        self, method: str, target: str, headers: Sequence[tuple[str, str]], body: Body
     ) -> tuple[_Connection, RawResponse, Any]:
+        streamed = body is not None and not isinstance(body, bytes)
         last_error: Exception | None = None
         for attempt in range(2):
-            reused = bool(self._idle) and attempt == 0
+            # A streamed body cannot be sent twice: it never goes on a kept-alive connection the daemon may have closed.
+            reused = bool(self._idle) and attempt == 0 and not streamed
             connection = self._idle.pop() if reused else await self._connect()
             all_headers = [("Host", self._authority), ("User-Agent", "pymoby-client/0.1.0"), *headers]
-            if body is not None:
+            if isinstance(body, bytes):
                 all_headers.append(("Content-Length", str(len(body))))
+            elif streamed:
+                all_headers.append(("Transfer-Encoding", "chunked"))
             try:
                 await connection.send(h11.Request(method=method, target=target, headers=all_headers))
-                if body:
-                    await connection.send(h11.Data(data=body))
-                await connection.send(h11.EndOfMessage())
+                if isinstance(body, bytes):
+                    if body:
+                        await connection.send(h11.Data(data=body))
+                    await connection.send(h11.EndOfMessage())
+                elif body is not None:
+                    await self._send_streamed(connection, body)
+                else:
+                    await connection.send(h11.EndOfMessage())
                 event = await connection.next_event()
                 while isinstance(event, h11.InformationalResponse) and event.status_code == 100:
                     event = await connection.next_event()
@@ -209,6 +273,22 @@ class Transport:
             return connection, RawResponse(event.status_code, headers_out), event
         raise errdefs.Unavailable(f"error during connect: {last_error}")
 
+    @staticmethod
+    async def _send_streamed(connection: _Connection, body: AsyncIterable[bytes]) -> None:
+        """Send a body chunk by chunk.
+
+        The daemon may refuse a request (a missing container) and close its
+        side before the upload ends: the write then fails, and the answer
+        already on the wire is read rather than the broken pipe reported.
+        """
+        try:
+            async for chunk in body:
+                if chunk:
+                    await connection.send(h11.Data(data=chunk))
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError, ConnectionError):
+            return
+        await connection.send(h11.EndOfMessage())
+
     async def _finish(self, connection: _Connection) -> None:
         if connection.h11.our_state is h11.DONE and connection.h11.their_state is h11.DONE:
             connection.h11.start_next_cycle()
@@ -217,10 +297,10 @@ class Transport:
             await connection.stream.aclose()
 
     async def request(
-        self, method: str, target: str, headers: Sequence[tuple[str, str]] = (), body: bytes | None = None
+        self, method: str, target: str, headers: Sequence[tuple[str, str]] = (), body: Body = None
     ) -> tuple[RawResponse, bytes]:
-        """Send a request and read the whole answer."""
-        with anyio.fail_after(self.timeout):
+        """Send a request and read the whole answer (a streamed body has no time limit)."""
+        with anyio.fail_after(self.timeout if body is None or isinstance(body, bytes) else None):
             connection, response, _ = await self._start(method, target, headers, body)
             parts = []
             while True:
@@ -233,10 +313,14 @@ class Transport:
         return response, b"".join(parts)
 
     async def stream(
-        self, method: str, target: str, headers: Sequence[tuple[str, str]] = (), body: bytes | None = None
+        self, method: str, target: str, headers: Sequence[tuple[str, str]] = (), body: Body = None
     ) -> tuple[RawResponse, AsyncGenerator[bytes, None]]:
-        """Send a request; the answer's body comes as an async iterator of chunks (no timeout)."""
-        with anyio.fail_after(self.timeout):
+        """Send a request; the answer's body comes as an async iterator of chunks.
+
+        A streamed request body has no time limit (an upload takes what it takes);
+        otherwise the answer's head must come within the transport's timeout.
+        """
+        with anyio.fail_after(self.timeout if body is None or isinstance(body, bytes) else None):
             connection, response, _ = await self._start(method, target, headers, body)
 
         async def chunks() -> AsyncGenerator[bytes, None]:
@@ -257,6 +341,18 @@ class Transport:
                         await connection.stream.aclose()
 
         return response, chunks()
+
+    async def open(
+        self, method: str, target: str, headers: Sequence[tuple[str, str]] = (), body: Body = None
+    ) -> StreamedResponse:
+        """Send a request and return once the answer's head is in; its body streams from the result.
+
+        The head must come within the transport's timeout unless the request
+        body is streamed (an upload takes what it takes).
+        """
+        with anyio.fail_after(self.timeout if body is None or isinstance(body, bytes) else None):
+            connection, response, _ = await self._start(method, target, headers, body)
+        return StreamedResponse(self, connection, response)
 
     async def hijack(
         self, method: str, target: str, headers: Sequence[tuple[str, str]] = (), body: bytes | None = None

@@ -10,7 +10,7 @@ and ``Cancelled``, as Go's context errors do for Docker.
 
 from __future__ import annotations
 
-import asyncio
+import sys
 
 from ._kinds import (
     Cancelled,
@@ -62,19 +62,18 @@ KINDS: tuple[type[PymobyError], ...] = (
     DataLoss,
 )
 
-_FOREIGN: tuple[tuple[type[BaseException], type[PymobyError]], ...] = (
-    (asyncio.CancelledError, Cancelled),
-    (TimeoutError, DeadlineExceeded),
-)
-
 
 def _own_kind(exc: BaseException) -> type[PymobyError] | None:
     for kind in KINDS:
         if isinstance(exc, kind):
             return kind
-    for foreign, kind in _FOREIGN:
-        if isinstance(exc, foreign):
-            return kind
+    if isinstance(exc, TimeoutError):
+        return DeadlineExceeded
+    # asyncio is not imported for this: a program that never imported it has no asyncio.CancelledError
+    # to classify, and importing it costs every short-lived command ~40 ms.
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is not None and isinstance(exc, asyncio.CancelledError):
+        return Cancelled
     return None
 
 
