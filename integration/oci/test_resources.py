@@ -33,8 +33,12 @@ async def test_memory_reservation_and_oom_kill_disable(run_container: RunContain
 
 
 async def test_pids_limit_is_in_the_cgroup_and_enforced(run_container: RunContainer) -> None:
-    # The shell is one of the 5; when it exits, runc's pid namespace takes the sleeps with it.
-    script = "cat /sys/fs/cgroup/pids/pids.max; for i in 1 2 3 4 5 6 7 8; do sleep 30 & done; echo all-started"
+    # The shell is one of the 5; when it exits, runc's pid namespace takes the sleeps with it. The limit
+    # is read with shell builtins: a forked `cat` could itself be refused while runc's helpers still count.
+    script = (
+        "read max < /sys/fs/cgroup/pids/pids.max; echo $max; for i in 1 2 3 4 5 6 7 8; do sleep 30 & done; "
+        "echo all-started"
+    )
     result = await run_container(script, host_config=HostConfig(pids_limit=5))
     assert result.stdout.split() == ["5"]
     assert "can't fork" in result.stderr

@@ -25,10 +25,10 @@ from support.pymobyd import start_pymobyd  # noqa: E402
 
 
 def run(quick: bool) -> list[Comparison]:
-    """Measure each command with both CLIs; ``quick`` takes fewer samples."""
+    """Measure each command with both CLIs; ``quick`` takes one sample per row."""
     work = Path(tempfile.mkdtemp(prefix="bcli-", dir="/tmp"))
     try:
-        return _measure(work, 2 if quick else 20)
+        return _measure(work, 1 if quick else 20)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

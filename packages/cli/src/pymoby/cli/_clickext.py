@@ -251,8 +251,14 @@ def command(
     min_args: int = 0,
     max_args: int | None = None,
     interspersed: bool = True,
+    blocking: bool | Callable[[dict[str, Any]], bool] = False,
 ) -> Callable[[Callable[..., Any]], DockerCommand]:
-    """Declare a command whose body is ``async def body(session, **params)``; add it to ``group``."""
+    """Declare a command whose body is ``async def body(session, **params)``; add it to ``group``.
+
+    ``blocking`` (or ``blocking(params)`` true) marks a one-shot command: its
+    body only makes request/response calls, and runs without an event loop
+    (:meth:`~pymoby.cli._session.Session.run_blocking`).
+    """
 
     def decorate(body: Callable[..., Any]) -> DockerCommand:
         @functools.wraps(body)
@@ -266,6 +272,8 @@ def command(
                 for name, source in ((n, ctx.get_parameter_source(n)) for n in params)
                 if source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
             }
+            if blocking(params) if callable(blocking) else blocking:
+                return session.run_blocking(body, **params)
             return session.run(body, **params)
 
         params = list(reversed(getattr(body, "__click_params__", [])))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import anyio
 import click
 
 from pymoby import errdefs
@@ -31,23 +30,52 @@ def join_errors(errors: list[BaseException]) -> CLIError:
     return CLIError("\n".join(describe(e) for e in errors))
 
 
-async def parallel(items: list[str], operation: Any, limit: int = 50) -> list[BaseException | None]:
-    """Run ``operation(item)`` for every item, at most ``limit`` at once; the errors in item order."""
+async def parallel(
+    items: list[str], operation: Any, limit: int = 50, *, blocking: bool = False
+) -> list[BaseException | None]:
+    """Run ``operation(item)`` for every item, at most ``limit`` at once; the errors in item order.
+
+    ``blocking`` (a one-shot command's blocking engine): the operations'
+    coroutines never suspend, and run in threads instead of tasks.
+    """
     results: list[BaseException | None] = [None] * len(items)
-    semaphore = anyio.Semaphore(limit)
 
     async def one(index: int, item: str) -> None:
+        try:
+            await operation(item)
+        except errdefs.PymobyError as exc:
+            results[index] = exc
+        except CLIError as exc:
+            results[index] = exc
+
+    if blocking:
+        from pymoby.client import run_to_completion
+
+        def run(index: int) -> None:
+            run_to_completion(one(index, items[index]))
+
+        if len(items) <= 1:
+            for index in range(len(items)):
+                run(index)
+            return results
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(limit, len(items))) as pool:
+            for future in [pool.submit(run, index) for index in range(len(items))]:
+                future.result()
+        return results
+
+    import anyio
+
+    semaphore = anyio.Semaphore(limit)
+
+    async def limited(index: int, item: str) -> None:
         async with semaphore:
-            try:
-                await operation(item)
-            except errdefs.PymobyError as exc:
-                results[index] = exc
-            except CLIError as exc:
-                results[index] = exc
+            await one(index, item)
 
     async with anyio.create_task_group() as tg:
         for index, item in enumerate(items):
-            tg.start_soon(one, index, item)
+            tg.start_soon(limited, index, item)
     return results
 
 
@@ -60,7 +88,7 @@ def filters_or_fail(values: tuple[str, ...]) -> dict[str, list[str]]:
                        125) from exc  # fmt: skip
 
 
-@command([container, root], name="ps", use="ps [OPTIONS]", help="List containers", max_args=0)
+@command([container, root], name="ps", use="ps [OPTIONS]", help="List containers", max_args=0, blocking=True)
 @click.option("-a", "--all", "all_", is_flag=True, help="Show all containers (default shows just running)")
 @click.option("-f", "--filter", "filters", multiple=True, help="Filter output based on conditions provided")
 @click.option("--format", "fmt", default="", help="Format output using a custom template")
@@ -103,7 +131,7 @@ async def ps(
 
 
 @command([container, root], name="rename", use="rename CONTAINER NEW_NAME", help="Rename a container",
-         min_args=2, max_args=2)  # fmt: skip
+         min_args=2, max_args=2, blocking=True)  # fmt: skip
 @container_argument("old", required=False)
 @click.argument("new", required=False)
 async def rename(session: Session, old: str, new: str) -> None:
@@ -119,7 +147,8 @@ async def rename(session: Session, old: str, new: str) -> None:
 
 
 @command([container, root], name="top", use="top CONTAINER [ps OPTIONS]",
-         help="Display the running processes of a container", min_args=1, interspersed=False)  # fmt: skip
+         help="Display the running processes of a container", min_args=1, interspersed=False,
+         blocking=True)  # fmt: skip
 @container_argument("name", required=False)
 @click.argument("ps_args", nargs=-1)
 async def top(session: Session, name: str, ps_args: tuple[str, ...]) -> None:
@@ -139,7 +168,8 @@ def _host_port(ip: str, port: str) -> str:
 
 
 @command([container, root], name="port", use="port CONTAINER [PRIVATE_PORT[/PROTO]]",
-         help="List port mappings or a specific mapping for the container", min_args=1, max_args=2)  # fmt: skip
+         help="List port mappings or a specific mapping for the container", min_args=1, max_args=2,
+         blocking=True)  # fmt: skip
 @container_argument("name", required=False)
 @click.argument("port", required=False, default="")
 async def port(session: Session, name: str, port: str) -> None:
@@ -167,7 +197,7 @@ async def port(session: Session, name: str, port: str) -> None:
 _DIFF_HELP = "Inspect changes to files or directories on a container's filesystem"
 
 
-@command([container, root], name="diff", use="diff CONTAINER", help=_DIFF_HELP, min_args=1, max_args=1)
+@command([container, root], name="diff", use="diff CONTAINER", help=_DIFF_HELP, min_args=1, max_args=1, blocking=True)
 @container_argument("name", required=False)
 async def diff(session: Session, name: str) -> None:
     """Inspect changes to files or directories on a container's filesystem."""
@@ -197,7 +227,9 @@ async def wait(session: Session, names: tuple[str, ...]) -> None:
         raise join_errors(errors)
 
 
-@command(container, name="prune", use="prune [OPTIONS]", help="Remove all stopped containers", max_args=0)
+@command(
+    container, name="prune", use="prune [OPTIONS]", help="Remove all stopped containers", max_args=0, blocking=True
+)
 @click.option("--filter", "filters", multiple=True, help='Provide filter values (e.g. "until=<timestamp>")')
 @click.option("-f", "--force", is_flag=True, help="Do not prompt for confirmation")
 async def prune(session: Session, filters: tuple[str, ...], force: bool) -> None:

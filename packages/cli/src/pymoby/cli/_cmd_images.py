@@ -23,7 +23,14 @@ _AMBIGUOUS = {"build", "history", "import", "inspect", "list", "load", "ls", "pr
               "tag"}  # fmt: skip
 
 
-@command([image, root], name="images", use="images [OPTIONS] [REPOSITORY[:TAG]]", help="List images", max_args=1)
+@command(
+    [image, root],
+    name="images",
+    use="images [OPTIONS] [REPOSITORY[:TAG]]",
+    help="List images",
+    max_args=1,
+    blocking=True,
+)
 @click.argument("match", required=False, default="")
 @click.option("-a", "--all", "all_", is_flag=True, help="Show all images (default hides intermediate images)")
 @click.option("--digests", is_flag=True, help="Show digests")
@@ -51,7 +58,8 @@ async def images(session: Session, match: str, all_: bool, digests: bool, filter
 
 
 @command([image, root], name="tag", use="tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
-         help="Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", min_args=2, max_args=2)  # fmt: skip
+         help="Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", min_args=2, max_args=2,
+         blocking=True)  # fmt: skip
 @image_argument("source", required=False)
 @click.argument("target", required=False)
 async def tag(session: Session, source: str, target: str) -> None:
@@ -71,7 +79,7 @@ async def tag(session: Session, source: str, target: str) -> None:
 
 
 @command([image, root], name="rmi", use="rmi [OPTIONS] IMAGE [IMAGE...]", help="Remove one or more images",
-         min_args=1)  # fmt: skip
+         min_args=1, blocking=True)  # fmt: skip
 @image_argument("names", nargs=-1)
 @click.option("-f", "--force", is_flag=True, help="Force removal of the image")
 @click.option("--no-prune", is_flag=True, help="Do not delete untagged parents")
@@ -100,7 +108,7 @@ async def rmi(session: Session, names: tuple[str, ...], force: bool, no_prune: b
 
 
 @command([image, root], name="history", use="history [OPTIONS] IMAGE", help="Show the history of an image",
-         min_args=1, max_args=1)  # fmt: skip
+         min_args=1, max_args=1, blocking=True)  # fmt: skip
 @image_argument("name", required=False)
 @click.option("--format", "fmt", default="", help="Format output using a custom template")
 @click.option("-H", "--human", is_flag=True, default=True, help="Print sizes and dates in human readable format")
@@ -114,7 +122,7 @@ async def history(session: Session, name: str, fmt: str, human: bool, no_trunc: 
     session.out.write(Formatter(final).render(rows, HISTORY_HEADERS))
 
 
-@command(image, name="prune", use="prune [OPTIONS]", help="Remove unused images", max_args=0)
+@command(image, name="prune", use="prune [OPTIONS]", help="Remove unused images", max_args=0, blocking=True)
 @click.option("-a", "--all", "all_", is_flag=True, help="Remove all unused images, not just dangling ones")
 @click.option("--filter", "filters", multiple=True, help='Provide filter values (e.g. "until=<timestamp>")')
 @click.option("-f", "--force", is_flag=True, help="Do not prompt for confirmation")

@@ -119,7 +119,7 @@ _FORMAT_HELP = "Format output using a custom template"
 
 
 @command(root, name="inspect", use="inspect [OPTIONS] NAME|ID [NAME|ID...]",
-         help="Return low-level information on pymoby objects", min_args=1)  # fmt: skip
+         help="Return low-level information on pymoby objects", min_args=1, blocking=True)  # fmt: skip
 @click.argument("refs", nargs=-1)
 @click.option("-f", "--format", "fmt", default="", help=_FORMAT_HELP)
 @click.option("-s", "--size", is_flag=True, help="Display total file sizes if the type is container")
@@ -151,7 +151,7 @@ async def inspect(session: Session, refs: tuple[str, ...], fmt: str, size: bool,
 
 
 @command(container, name="inspect", use="inspect [OPTIONS] CONTAINER [CONTAINER...]",
-         help="Display detailed information on one or more containers", min_args=1)  # fmt: skip
+         help="Display detailed information on one or more containers", min_args=1, blocking=True)  # fmt: skip
 @click.argument("refs", nargs=-1)
 @click.option("-f", "--format", "fmt", default="", help=_FORMAT_HELP)
 @click.option("-s", "--size", is_flag=True, help="Display total file sizes")
@@ -161,7 +161,7 @@ async def container_inspect(session: Session, refs: tuple[str, ...], fmt: str, s
 
 
 @command(image, name="inspect", use="inspect [OPTIONS] IMAGE [IMAGE...]",
-         help="Display detailed information on one or more images", min_args=1)  # fmt: skip
+         help="Display detailed information on one or more images", min_args=1, blocking=True)  # fmt: skip
 @click.argument("refs", nargs=-1)
 @click.option("-f", "--format", "fmt", default="", help=_FORMAT_HELP)
 async def image_inspect(session: Session, refs: tuple[str, ...], fmt: str) -> None:
@@ -170,7 +170,7 @@ async def image_inspect(session: Session, refs: tuple[str, ...], fmt: str) -> No
 
 
 @command(volume, name="inspect", use="inspect [OPTIONS] VOLUME [VOLUME...]",
-         help="Display detailed information on one or more volumes", min_args=1)  # fmt: skip
+         help="Display detailed information on one or more volumes", min_args=1, blocking=True)  # fmt: skip
 @click.argument("refs", nargs=-1)
 @click.option("-f", "--format", "fmt", default="", help=_FORMAT_HELP)
 async def volume_inspect(session: Session, refs: tuple[str, ...], fmt: str) -> None:
@@ -179,7 +179,7 @@ async def volume_inspect(session: Session, refs: tuple[str, ...], fmt: str) -> N
 
 
 @command(network, name="inspect", use="inspect [OPTIONS] NETWORK [NETWORK...]",
-         help="Display detailed information on one or more networks", min_args=1)  # fmt: skip
+         help="Display detailed information on one or more networks", min_args=1, blocking=True)  # fmt: skip
 @click.argument("refs", nargs=-1)
 @click.option("-f", "--format", "fmt", default="", help=_FORMAT_HELP)
 @click.option("-v", "--verbose", is_flag=True, help="Verbose output for diagnostics")

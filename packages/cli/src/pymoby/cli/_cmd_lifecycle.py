@@ -9,21 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import anyio
 import click
 
 from pymoby import errdefs
 
-from . import _hijack
 from ._clickext import command
 from ._cmd_containers import join_errors, parallel
-from ._cmd_run import forward_signals, wait_status
 from ._completion import container_argument
 from ._errors import CLIError, describe
 from ._runflags import MemBytes, NanoCPUs
 from ._session import Session
 from ._specs import SpecError, parse_restart_policy
-from ._terminal import monitor_size
 from ._tree import container, root
 
 __all__: list[str] = []
@@ -41,7 +37,8 @@ async def _report(session: Session, names: list[str], errors: list[BaseException
 
 
 @command([container, root], name="start", use="start [OPTIONS] CONTAINER [CONTAINER...]",
-         help="Start one or more stopped containers", min_args=1)  # fmt: skip
+         help="Start one or more stopped containers", min_args=1,
+         blocking=lambda params: not (params["attach"] or params["interactive"]))  # fmt: skip
 @container_argument("names", nargs=-1)
 @click.option("-a", "--attach", is_flag=True, help="Attach STDOUT/STDERR and forward signals")
 @click.option("--detach-keys", default="", help="Override the key sequence for detaching a container")
@@ -64,7 +61,19 @@ async def start(session: Session, names: tuple[str, ...], attach: bool, detach_k
         return
     if len(names) > 1:
         raise CLIError("you cannot start and attach multiple containers at once")
-    info = await engine.container_inspect(names[0])
+    await _start_attached(session, names[0], detach_keys, interactive)
+
+
+async def _start_attached(session: Session, name: str, detach_keys: str, interactive: bool) -> None:
+    """``start -a``/``-i``: attach, wait, start, stream until the container exits (on the event loop)."""
+    import anyio
+
+    from . import _hijack
+    from ._cmd_run import forward_signals, wait_status
+    from ._terminal import monitor_size
+
+    engine = session.engine()
+    info = await engine.container_inspect(name)
     config, host = info.get("Config") or {}, info.get("HostConfig") or {}
     container_id = str(info.get("Id"))
     tty = bool(config.get("Tty"))
@@ -127,19 +136,21 @@ def _pick_timeout(seconds: int | None, time_: int | None) -> int | None:
 
 
 @command([container, root], name="stop", use="stop [OPTIONS] CONTAINER [CONTAINER...]",
-         help="Stop one or more running containers", min_args=1)  # fmt: skip
+         help="Stop one or more running containers", min_args=1, blocking=True)  # fmt: skip
 @container_argument("names", nargs=-1)
 @_timeout_option
 async def stop(session: Session, names: tuple[str, ...], seconds: int | None, time_: int | None, signal: str) -> None:
     """Stop one or more running containers."""
     wait_for = _pick_timeout(seconds, time_)
     engine = session.engine()
-    errors = await parallel(list(names), lambda n: engine.container_stop(n, signal=signal, seconds=wait_for))
+    errors = await parallel(
+        list(names), lambda n: engine.container_stop(n, signal=signal, seconds=wait_for), blocking=session.blocking
+    )
     await _report(session, list(names), errors)
 
 
 @command([container, root], name="restart", use="restart [OPTIONS] CONTAINER [CONTAINER...]",
-         help="Restart one or more containers", min_args=1)  # fmt: skip
+         help="Restart one or more containers", min_args=1, blocking=True)  # fmt: skip
 @container_argument("names", nargs=-1)
 @_timeout_option
 async def restart(
@@ -159,18 +170,18 @@ async def restart(
 
 
 @command([container, root], name="kill", use="kill [OPTIONS] CONTAINER [CONTAINER...]",
-         help="Kill one or more running containers", min_args=1)  # fmt: skip
+         help="Kill one or more running containers", min_args=1, blocking=True)  # fmt: skip
 @container_argument("names", nargs=-1)
 @click.option("-s", "--signal", default="", help="Signal to send to the container")
 async def kill(session: Session, names: tuple[str, ...], signal: str) -> None:
     """Kill one or more running containers."""
     engine = session.engine()
-    errors = await parallel(list(names), lambda n: engine.container_kill(n, signal=signal))
+    errors = await parallel(list(names), lambda n: engine.container_kill(n, signal=signal), blocking=session.blocking)
     await _report(session, list(names), errors)
 
 
 @command([container, root], name="rm", use="rm [OPTIONS] CONTAINER [CONTAINER...]",
-         help="Remove one or more containers", min_args=1)  # fmt: skip
+         help="Remove one or more containers", min_args=1, blocking=True)  # fmt: skip
 @container_argument("names", nargs=-1)
 @click.option("-f", "--force", is_flag=True, help="Force the removal of a running container (uses SIGKILL)")
 @click.option("-l", "--link", is_flag=True, help="Remove the specified link")
@@ -185,7 +196,7 @@ async def rm(session: Session, names: tuple[str, ...], force: bool, link: bool, 
             raise CLIError("container name cannot be empty")
         await engine.container_remove(name, force=force, volumes=volumes, link=link)
 
-    errors = await parallel(list(names), remove)
+    errors = await parallel(list(names), remove, blocking=session.blocking)
     failed: list[BaseException] = []
     for name, error in zip(names, errors, strict=True):
         if error is None:
@@ -199,25 +210,27 @@ async def rm(session: Session, names: tuple[str, ...], force: bool, link: bool, 
 
 
 @command([container, root], name="pause", use="pause CONTAINER [CONTAINER...]",
-         help="Pause all processes within one or more containers", min_args=1)  # fmt: skip
+         help="Pause all processes within one or more containers", min_args=1, blocking=True)  # fmt: skip
 @container_argument("names", nargs=-1)
 async def pause(session: Session, names: tuple[str, ...]) -> None:
     """Pause all processes within one or more containers."""
     engine = session.engine()
-    await _report(session, list(names), await parallel(list(names), engine.container_pause))
+    errors = await parallel(list(names), engine.container_pause, blocking=session.blocking)
+    await _report(session, list(names), errors)
 
 
 @command([container, root], name="unpause", use="unpause CONTAINER [CONTAINER...]",
-         help="Unpause all processes within one or more containers", min_args=1)  # fmt: skip
+         help="Unpause all processes within one or more containers", min_args=1, blocking=True)  # fmt: skip
 @container_argument("names", nargs=-1)
 async def unpause(session: Session, names: tuple[str, ...]) -> None:
     """Unpause all processes within one or more containers."""
     engine = session.engine()
-    await _report(session, list(names), await parallel(list(names), engine.container_unpause))
+    errors = await parallel(list(names), engine.container_unpause, blocking=session.blocking)
+    await _report(session, list(names), errors)
 
 
 @command([container, root], name="update", use="update [OPTIONS] CONTAINER [CONTAINER...]",
-         help="Update configuration of one or more containers", min_args=1)  # fmt: skip
+         help="Update configuration of one or more containers", min_args=1, blocking=True)  # fmt: skip
 @container_argument("names", nargs=-1)
 @click.option(
     "--blkio-weight", type=int, default=0, help="Block IO (relative weight), between 10 and 1000, or 0 to disable"

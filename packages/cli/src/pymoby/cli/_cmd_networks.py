@@ -67,7 +67,15 @@ def _ipam_config(subnets: list[str], ranges: list[str], gateways: list[str], aux
     return pools
 
 
-@command(network, name="create", use="create [OPTIONS] NETWORK", help="Create a network", min_args=1, max_args=1)
+@command(
+    network,
+    name="create",
+    use="create [OPTIONS] NETWORK",
+    help="Create a network",
+    min_args=1,
+    max_args=1,
+    blocking=True,
+)
 @click.argument("name", required=False)
 @click.option("--attachable", is_flag=True, help="Enable manual container attachment")
 @click.option("--aux-address", multiple=True, help="Auxiliary IPv4 or IPv6 addresses used by Network driver")
@@ -117,7 +125,7 @@ async def create(session: Session, name: str, **opts: Any) -> None:
     session.out.write(str(answer.get("Id") or "") + "\n")
 
 
-@command(network, name="ls", use="ls [OPTIONS]", help="List networks", max_args=0)
+@command(network, name="ls", use="ls [OPTIONS]", help="List networks", max_args=0, blocking=True)
 @click.option("-f", "--filter", "filters", multiple=True, help='Provide filter values (e.g. "driver=bridge")')
 @click.option("--format", "fmt", default="", help="Format output using a custom template")
 @click.option("--no-trunc", is_flag=True, help="Do not truncate the output")
@@ -138,7 +146,9 @@ async def ls(session: Session, filters: tuple[str, ...], fmt: str, no_trunc: boo
     session.out.write(Formatter(fmt).render(rows, NETWORK_HEADERS))
 
 
-@command(network, name="rm", use="rm NETWORK [NETWORK...]", help="Remove one or more networks", min_args=1)
+@command(
+    network, name="rm", use="rm NETWORK [NETWORK...]", help="Remove one or more networks", min_args=1, blocking=True
+)
 @click.argument("names", nargs=-1)
 @click.option("-f", "--force", is_flag=True, help="Do not error if the network does not exist")
 async def rm(session: Session, names: tuple[str, ...], force: bool) -> None:
@@ -160,7 +170,7 @@ async def rm(session: Session, names: tuple[str, ...], force: bool) -> None:
 
 
 @command(network, name="connect", use="connect [OPTIONS] NETWORK CONTAINER",
-         help="Connect a container to a network", min_args=2, max_args=2)  # fmt: skip
+         help="Connect a container to a network", min_args=2, max_args=2, blocking=True)  # fmt: skip
 @click.argument("name", required=False)
 @click.argument("container", required=False)
 @click.option("--alias", multiple=True, help="Add network-scoped alias for the container")
@@ -183,7 +193,7 @@ async def connect(session: Session, name: str, container: str, alias: tuple[str,
 
 
 @command(network, name="disconnect", use="disconnect [OPTIONS] NETWORK CONTAINER",
-         help="Disconnect a container from a network", min_args=2, max_args=2)  # fmt: skip
+         help="Disconnect a container from a network", min_args=2, max_args=2, blocking=True)  # fmt: skip
 @click.argument("name", required=False)
 @click.argument("container", required=False)
 @click.option("-f", "--force", is_flag=True, help="Force the container to disconnect from a network")
@@ -192,7 +202,7 @@ async def disconnect(session: Session, name: str, container: str, force: bool) -
     await session.engine().network_disconnect(name, container, force=force)
 
 
-@command(network, name="prune", use="prune [OPTIONS]", help="Remove all unused networks", max_args=0)
+@command(network, name="prune", use="prune [OPTIONS]", help="Remove all unused networks", max_args=0, blocking=True)
 @click.option("--filter", "filters", multiple=True, help='Provide filter values (e.g. "until=<timestamp>")')
 @click.option("-f", "--force", is_flag=True, help="Do not prompt for confirmation")
 async def prune(session: Session, filters: tuple[str, ...], force: bool) -> None:

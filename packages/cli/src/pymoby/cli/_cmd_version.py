@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from pymoby import api, errdefs
+from pymoby import errdefs
+from pymoby.client import API_VERSION
 
 from ._clickext import command
 from ._errors import CLIError
@@ -74,7 +75,7 @@ def _client_version(api_version: str) -> dict[str, Any]:
         "Platform": None,
         "Version": VERSION,
         "ApiVersion": api_version,
-        "DefaultAPIVersion": api.API_VERSION,
+        "DefaultAPIVersion": API_VERSION,
         "GitCommit": "",
         "GoVersion": "python" + platform.python_version(),
         "Os": platform.system().lower(),
@@ -99,7 +100,9 @@ def _execute(template: Template, data: Any) -> str:
         raise CLIError(f"template parsing error: {exc}") from exc
 
 
-@command(root, name="version", use="version [OPTIONS]", help="Show the pymoby version information", max_args=0)
+@command(
+    root, name="version", use="version [OPTIONS]", help="Show the pymoby version information", max_args=0, blocking=True
+)
 @click.option("-f", "--format", "fmt", default="", help="Format output using a custom template")
 async def version(session: Session, fmt: str) -> None:
     """Show the pymoby version information."""
@@ -113,7 +116,7 @@ async def version(session: Session, fmt: str) -> None:
         api_version = await engine.api_version()
     except errdefs.PymobyError as exc:
         error = exc
-        api_version = api.API_VERSION
+        api_version = API_VERSION
     if server is not None:
         components = server.setdefault("Components", []) or []
         server["Components"] = components
@@ -255,7 +258,9 @@ def _go(value: Any) -> str:
     return str(value)
 
 
-@command([root, system], name="info", use="info [OPTIONS]", help="Display system-wide information", max_args=0)
+@command(
+    [root, system], name="info", use="info [OPTIONS]", help="Display system-wide information", max_args=0, blocking=True
+)
 @click.option("-f", "--format", "fmt", default="", help="Format output using a custom template")
 async def info(session: Session, fmt: str) -> None:
     """Display system-wide information."""

@@ -20,7 +20,7 @@ from ._units import human_size
 __all__: list[str] = []
 
 
-@command(volume, name="create", use="create [OPTIONS] [VOLUME]", help="Create a volume", max_args=1)
+@command(volume, name="create", use="create [OPTIONS] [VOLUME]", help="Create a volume", max_args=1, blocking=True)
 @click.argument("name", required=False, default="")
 @click.option("-d", "--driver", default="local", help="Specify volume driver name")
 @click.option("--label", multiple=True, help="Set metadata for a volume")
@@ -37,7 +37,7 @@ async def create(session: Session, name: str, driver: str, label: tuple[str, ...
     session.out.write(str(answer.get("Name") or "") + "\n")
 
 
-@command(volume, name="ls", use="ls [OPTIONS]", help="List volumes", max_args=0)
+@command(volume, name="ls", use="ls [OPTIONS]", help="List volumes", max_args=0, blocking=True)
 @click.option("-f", "--filter", "filters", multiple=True, help='Provide filter values (e.g. "dangling=true")')
 @click.option("--format", "fmt", default="", help="Format output using a custom template")
 @click.option("-q", "--quiet", is_flag=True, help="Only display volume names")
@@ -56,7 +56,14 @@ async def ls(session: Session, filters: tuple[str, ...], fmt: str, quiet: bool) 
     session.out.write(Formatter(fmt).render([VolumeContext(v) for v in volumes], VOLUME_HEADERS))
 
 
-@command(volume, name="rm", use="rm [OPTIONS] VOLUME [VOLUME...]", help="Remove one or more volumes", min_args=1)
+@command(
+    volume,
+    name="rm",
+    use="rm [OPTIONS] VOLUME [VOLUME...]",
+    help="Remove one or more volumes",
+    min_args=1,
+    blocking=True,
+)
 @click.argument("names", nargs=-1)
 @click.option("-f", "--force", is_flag=True, help="Force the removal of one or more volumes")
 async def rm(session: Session, names: tuple[str, ...], force: bool) -> None:
@@ -74,7 +81,7 @@ async def rm(session: Session, names: tuple[str, ...], force: bool) -> None:
         raise join_errors(errors)
 
 
-@command(volume, name="prune", use="prune [OPTIONS]", help="Remove unused local volumes", max_args=0)
+@command(volume, name="prune", use="prune [OPTIONS]", help="Remove unused local volumes", max_args=0, blocking=True)
 @click.option("-a", "--all", "all_", is_flag=True, help="Remove all unused volumes, not just anonymous ones")
 @click.option("--filter", "filters", multiple=True, help='Provide filter values (e.g. "label=<label>")')
 @click.option("-f", "--force", is_flag=True, help="Do not prompt for confirmation")

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import anyio
 import click
 from click.shell_completion import CompletionItem, get_completion_class
 
@@ -42,6 +41,8 @@ def _session_for(ctx: click.Context) -> Session:
 
 
 def _ask(ctx: click.Context, fetch: Callable[[Any], Any]) -> list[str]:
+    import anyio
+
     session = _session_for(ctx)
 
     async def main() -> list[str]:

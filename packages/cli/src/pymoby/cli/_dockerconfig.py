@@ -16,12 +16,9 @@ import base64
 import binascii
 import json
 import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import anyio
 
 from pymoby import errdefs
 
@@ -196,7 +193,7 @@ class ConfigFile:
                 stored["identitytoken"] = entry.identity_token
             auths[key] = stored
             plain = bool(entry.password)
-        await anyio.to_thread.run_sync(self.save)
+        await _save(self)
         return plain
 
     async def erase_auth(self, key: str) -> None:
@@ -210,7 +207,7 @@ class ConfigFile:
             found = True
         if not found:
             raise CLIError(f"credentials not found for {key}")
-        await anyio.to_thread.run_sync(self.save)
+        await _save(self)
 
     def save(self) -> None:
         """Write the file atomically (mode 0600), as the docker CLI does."""
@@ -232,7 +229,17 @@ class ConfigFile:
                 os.unlink(tmp)
 
 
+async def _save(config: ConfigFile) -> None:
+    import anyio  # commands that write config.json (login, logout) run on the event loop
+
+    await anyio.to_thread.run_sync(config.save)
+
+
 async def _run_helper(helper: str, action: str, stdin: str) -> str:
+    import subprocess
+
+    import anyio
+
     program = f"docker-credential-{helper}"
     try:
         result = await anyio.run_process([program, action], input=stdin.encode(), check=False)

@@ -1,8 +1,15 @@
 """The Engine API calls the CLI makes, over pymoby-client.
 
-:class:`Engine` wraps an :class:`~pymoby.client.AsyncClient` with one method
-per call the commands need, answering the daemon's JSON as plain data
-(``dict``/``list``), which is also what ``--format`` templates walk.
+:class:`Engine` wraps pymoby-client with one method per call the commands
+need, answering the daemon's JSON as plain data (``dict``/``list``), which is
+also what ``--format`` templates walk.
+
+A one-shot command (``version``, ``ps``, ``inspect``, ``rm``...) runs with a
+*blocking* engine: its requests go over :class:`~pymoby.client.BlockingClient`
+(standard-library sockets, no event loop), so its ``async`` methods never
+suspend and the command's body runs to completion without asyncio, anyio or
+h11 being imported. Other commands run on an event loop with an
+:class:`~pymoby.client.AsyncClient`.
 
 Streamed answers come from :meth:`Engine.open_stream` (pymoby-client's
 ``AsyncClient.open``): the head is known before the body (``docker run``
@@ -13,13 +20,14 @@ requests may carry headers (``X-Registry-Auth``) and streamed bodies
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import msgspec
+from pymoby import errdefs
 
-from pymoby import api, errdefs
-from pymoby.client import AsyncClient, Body, HijackedConnection, RawResponse, StreamedResponse
+if TYPE_CHECKING:
+    from pymoby.client import AsyncClient, BlockingClient, Body, HijackedConnection, RawResponse, StreamedResponse
 
 __all__ = ["Engine", "OpenStream"]
 
@@ -27,16 +35,19 @@ Query = Mapping[str, str | int | bool | Sequence[str] | None]
 
 
 def _filters(filters: Mapping[str, Sequence[str]] | None) -> str | None:
-    if not filters:
+    """The ``filters`` query argument: ``{"name": {"value": true}}`` JSON (as ``pymoby.api.Filters``)."""
+    values = {name: sorted(set(vals)) for name, vals in (filters or {}).items() if vals}
+    if not values:
         return None
-    return api.Filters(filters).to_query()
+    body = {name: dict.fromkeys(vals, True) for name, vals in sorted(values.items())}
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
 
 
 def decode(content: bytes) -> Any:
     """JSON ``content`` as plain data; ``DataLoss`` when it is not JSON."""
     try:
-        return msgspec.json.decode(content)
-    except msgspec.DecodeError as exc:
+        return json.loads(content)
+    except ValueError as exc:
         raise errdefs.DataLoss(f"invalid JSON from the daemon: {exc}") from exc
 
 
@@ -71,6 +82,8 @@ class OpenStream:
 
     async def json_lines(self) -> AsyncIterator[Any]:
         """Each JSON document of a streamed body (progress, stats, events)."""
+        import msgspec
+
         decoder = msgspec.json.Decoder()
         buffer = b""
         try:
@@ -98,24 +111,52 @@ class OpenStream:
 
 
 class Engine:
-    """The daemon, as the CLI uses it, through an :class:`~pymoby.client.AsyncClient` (``client``).
+    """The daemon, as the CLI uses it. Arguments are those of pymoby-client's clients.
 
-    Answers are the daemon's JSON as plain data; errors are pymoby-client's
-    errdefs kinds. Arguments are those of ``AsyncClient``.
+    With ``blocking``, requests are blocking calls (the engine's coroutines
+    never suspend; streamed and hijacked calls are refused); otherwise they go
+    through an :class:`~pymoby.client.AsyncClient` (``client``). Answers are
+    the daemon's JSON as plain data; errors are pymoby-client's errdefs kinds.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.client = AsyncClient(*args, **kwargs)
+    def __init__(self, *args: Any, blocking: bool = False, **kwargs: Any) -> None:
+        self.blocking = blocking
         self.open_streams: set[OpenStream] = set()
+        self._sync: BlockingClient | None = None
+        self._async: AsyncClient | None = None
+        if blocking:
+            from pymoby.client import BlockingClient
+
+            self._sync = BlockingClient(*args, **kwargs)
+        else:
+            from pymoby.client import AsyncClient
+
+            self._async = AsyncClient(*args, **kwargs)
+
+    @property
+    def client(self) -> AsyncClient:
+        """The async client; ``errdefs.System`` for a blocking engine (its command needed a stream)."""
+        if self._async is None:
+            raise errdefs.System("internal error: a one-shot command asked for a streamed call")
+        return self._async
+
+    def close(self) -> None:
+        """Close the idle connections of a blocking engine."""
+        if self._sync is not None:
+            self._sync.close()
 
     async def aclose(self) -> None:
         """Close the streams still open, then the idle connections."""
         for stream in list(self.open_streams):
             await stream.aclose()
-        await self.client.aclose()
+        if self._async is not None:
+            await self._async.aclose()
+        self.close()
 
     async def api_version(self) -> str:
         """The API version in use (negotiated on first use)."""
+        if self._sync is not None:
+            return self._sync.api_version()
         return await self.client.api_version()
 
     async def request(
@@ -128,6 +169,8 @@ class Engine:
         headers: Mapping[str, str] | None = None,
     ) -> tuple[RawResponse, bytes]:
         """A request answered whole (the errdefs kind of the status raised on >= 400)."""
+        if self._sync is not None and (body is None or not hasattr(body, "__aiter__")):
+            return self._sync.request(method, path, query=query, body=body, headers=headers)
         return await self.client.request(method, path, query=query, body=body, headers=headers)
 
     async def hijack(

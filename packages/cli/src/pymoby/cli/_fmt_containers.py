@@ -14,8 +14,9 @@ import ipaddress
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from pymoby import errdefs, reference
+from pymoby import errdefs
 
+from ._familiar import official_name_tag
 from ._gofmt import NIL_POINTER, TemplateObject, go_quote
 from ._tabwriter import display_width
 from ._units import go_time_string, human_size, since
@@ -184,6 +185,10 @@ class ContainerContext(TemplateObject):
             short = truncate_id(image_id)
             if short == truncate_id(image):
                 return short
+            if official_name_tag(image) is not None:
+                return image  # already familiar
+            from pymoby import reference
+
             try:
                 ref = reference.parse_normalized_named(image)
             except errdefs.InvalidParameter:

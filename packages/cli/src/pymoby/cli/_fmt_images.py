@@ -11,8 +11,9 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from pymoby import errdefs, reference
+from pymoby import errdefs
 
+from ._familiar import official_name_tag
 from ._fmt_containers import ellipsis, truncate_id
 from ._gofmt import TemplateObject
 from ._units import go_time_string, human_duration, human_size
@@ -136,6 +137,13 @@ def expand_images(
         repo_tags: dict[str, list[str]] = {}
         repo_digests: dict[str, list[str]] = {}
         for text in image.get("RepoTags") or []:
+            simple = official_name_tag(text)
+            if simple is not None:
+                if simple[1] is not None:
+                    repo_tags.setdefault(simple[0], []).append(simple[1])
+                continue
+            from pymoby import reference
+
             try:
                 ref = reference.parse_normalized_named(text)
             except errdefs.InvalidParameter:
@@ -143,6 +151,8 @@ def expand_images(
             if ref.tag is not None:
                 repo_tags.setdefault(reference.familiar_name(ref), []).append(ref.tag)
         for text in image.get("RepoDigests") or []:
+            from pymoby import reference
+
             try:
                 ref = reference.parse_normalized_named(text)
             except errdefs.InvalidParameter:

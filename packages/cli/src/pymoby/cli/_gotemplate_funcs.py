@@ -10,7 +10,6 @@ executor as Go's ``error calling NAME: ...``.
 
 from __future__ import annotations
 
-import html
 import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -36,6 +35,12 @@ def truth(value: Any) -> bool:
     if isinstance(value, str | list | tuple | dict):
         return len(value) > 0
     return True
+
+
+def _html_escape(text: str) -> str:
+    import html  # only templates that call ``html`` need it
+
+    return html.escape(text).replace("&#x27;", "&#39;")
 
 
 def _want_str(value: Any) -> str:
@@ -224,7 +229,7 @@ FUNCS: dict[str, Callable[..., Any]] = {
     "le": _le,
     "gt": lambda a, b: not _le(a, b),
     "ge": lambda a, b: not _lt(a, b),
-    "html": lambda *a: html.escape(go_sprint(a)).replace("&#x27;", "&#39;"),
+    "html": lambda *a: _html_escape(go_sprint(a)),
     "js": _js,
     "urlquery": lambda *a: urllib.parse.quote_plus(go_sprint(a)),
 }

@@ -4,7 +4,9 @@ A :class:`Session` is made by the root command from the global flags; each
 command body is an ``async def body(session, **params)`` that
 :meth:`Session.run` runs in an anyio event loop (asyncio backend) with an
 :class:`~pymoby.cli._engine.Engine` connected to the daemon, closed when the
-body returns.
+body returns. One-shot commands (plain request/response calls) run with
+:meth:`Session.run_blocking` instead: a blocking engine, no event loop, so
+that they start fast.
 
 Where the daemon is: ``-H/--host``, else ``PYMOBY_HOST``, else
 ``unix:///run/pymoby.sock``. TLS: ``--tls`` (encrypt), ``--tlsverify``
@@ -17,9 +19,8 @@ certificate ``--tlscert``/``--tlskey``; defaults ``ca.pem``, ``cert.pem``,
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -108,6 +109,8 @@ class Session:
     changed: set[str] = field(default_factory=set)
     _config: ConfigFile | None = None
     _engine: Engine | None = None
+    #: Whether the running command is one-shot (:meth:`run_blocking`): no event loop, blocking calls.
+    blocking: bool = False
 
     # -- streams ---------------------------------------------------------------------
     @property
@@ -130,7 +133,11 @@ class Session:
         _, width = self.out.terminal_size()
         if width:
             return width
-        return shutil.get_terminal_size((200, 24)).columns if self.out.isatty() else 200
+        if not self.out.isatty():
+            return 200
+        import shutil
+
+        return shutil.get_terminal_size((200, 24)).columns
 
     # -- configuration ---------------------------------------------------------------
     @property
@@ -188,7 +195,8 @@ class Session:
             if host.startswith("tcp://") and self.tls_config() is not None:
                 host = "https://" + host.removeprefix("tcp://")
             version = os.environ.get("PYMOBY_API_VERSION") or None
-            self._engine = Engine(host, tls=self.tls_config(), version=version, timeout=None)
+            tls = self.tls_config()
+            self._engine = Engine(host, tls=tls, version=version, timeout=None, blocking=self.blocking)
         return self._engine
 
     # -- running ---------------------------------------------------------------------
@@ -207,12 +215,33 @@ class Session:
 
         return anyio.run(main, backend="asyncio")
 
+    def run_blocking(self, body: Callable[..., Coroutine[Any, Any, Any]], **params: Any) -> Any:
+        """Run a one-shot command body without an event loop: its engine's calls block, so it never suspends.
+
+        The body may use the engine's request/response calls, :meth:`confirm`
+        and :func:`~pymoby.cli._cmd_containers.parallel`, nothing that needs an
+        event loop; the daemon connection is closed after it.
+        """
+        from pymoby.client import run_to_completion
+
+        self.blocking = True
+        try:
+            return run_to_completion(body(self, **params))
+        finally:
+            if self._engine is not None:
+                self._engine.close()
+                self._engine = None
+            self.blocking = False
+
     async def confirm(self, message: str) -> bool:
         """Ask ``message [y/N]`` on stdout; whether the answer read from stdin is ``y``."""
-        import anyio
-
         self.out.write(message + " [y/N] ")
-        line = await anyio.to_thread.run_sync(self.stdin.binary.readline)
+        if self.blocking:
+            line = self.stdin.binary.readline()
+        else:
+            import anyio
+
+            line = await anyio.to_thread.run_sync(self.stdin.binary.readline)
         return line.decode(errors="replace").strip().lower() == "y"
 
     def warn(self, message: str) -> None:

@@ -8,7 +8,6 @@ volumes and mounts in :mod:`._mountspecs`.
 
 from __future__ import annotations
 
-import csv
 import ipaddress
 import os
 import re
@@ -263,6 +262,8 @@ def parse_network(value: str) -> NetworkAttachment:
     if not re.search(r"\w+=\w+(,\w+=\w+)*", value):
         return NetworkAttachment(value)
     attachment = NetworkAttachment("")
+    import csv
+
     for item in next(csv.reader([value])):
         key, sep, val = item.lower().partition("=")
         if not sep or not key:

@@ -3,29 +3,26 @@
 from __future__ import annotations
 
 import base64
-import os
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Mapping, Sequence
 from contextlib import aclosing
-from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import quote, urlencode
 
 import anyio
 import msgspec
 
 from pymoby import api, errdefs
 
+from ._blocking import Ping, negotiate_version, request_target
 from ._containers import ContainerMethods
 from ._errors import error_from_response
+from ._hosts import resolve_host_and_tls
 from ._transport import (
-    DEFAULT_HOST,
     Body,
     HijackedConnection,
     RawResponse,
     StreamedResponse,
     TLSConfig,
     Transport,
-    parse_docker_host,
 )
 
 __all__ = ["AsyncClient", "Ping"]
@@ -33,32 +30,6 @@ __all__ = ["AsyncClient", "Ping"]
 T = TypeVar("T")
 Query = Mapping[str, str | int | bool | Sequence[str] | None]
 FiltersArg = api.Filters | Mapping[str, Sequence[str]] | None
-
-
-@dataclass(frozen=True, slots=True)
-class Ping:
-    """What ``/_ping`` says about the daemon."""
-
-    api_version: str
-    os_type: str
-    experimental: bool
-    builder_version: str
-
-
-def _query_string(query: Query | None) -> str:
-    if not query:
-        return ""
-    pairs: list[tuple[str, str]] = []
-    for name, value in query.items():
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            pairs.append((name, "1" if value else "0"))
-        elif isinstance(value, str | int):
-            pairs.append((name, str(value)))
-        else:
-            pairs.extend((name, v) for v in value)
-    return "?" + urlencode(pairs) if pairs else ""
 
 
 def _encode_body(body: object) -> tuple[Body, bool]:
@@ -100,10 +71,8 @@ class AsyncClient(ContainerMethods):
         version: str | None = None,
         timeout: float | None = 60.0,
     ) -> None:
-        host = host or os.environ.get("DOCKER_HOST") or DEFAULT_HOST
-        if tls is None and os.environ.get("DOCKER_TLS_VERIFY") and os.environ.get("DOCKER_CERT_PATH"):
-            tls = TLSConfig.from_cert_path(os.environ["DOCKER_CERT_PATH"])
-        self._transport = Transport(parse_docker_host(host), tls, timeout)
+        parsed, tls = resolve_host_and_tls(host, tls)
+        self._transport = Transport(parsed, tls, timeout)
         self._version = version
         self._lock = anyio.Lock()
 
@@ -123,14 +92,11 @@ class AsyncClient(ContainerMethods):
         if self._version is None:
             async with self._lock:
                 if self._version is None:
-                    ping = await self.ping()
-                    theirs = ping.api_version or api.MIN_API_VERSION
-                    self._version = theirs if api.versions_compare(theirs, api.API_VERSION) < 0 else api.API_VERSION
+                    self._version = negotiate_version((await self.ping()).api_version)
         return self._version
 
     async def _target(self, path: str, query: Query | None, versioned: bool = True) -> str:
-        prefix = f"/v{await self.api_version()}" if versioned else ""
-        return prefix + quote(path, safe="/:@") + _query_string(query)
+        return request_target(await self.api_version() if versioned else None, path, query)
 
     @staticmethod
     def _headers(json_body: bool, extra: Mapping[str, str] | None) -> list[tuple[str, str]]:
@@ -244,13 +210,7 @@ class AsyncClient(ContainerMethods):
         response, content = await self._transport.request("GET", "/_ping")
         if response.status >= 400:
             raise error_from_response(response.status, content)
-        h = response.headers
-        return Ping(
-            api_version=h.get("api-version", ""),
-            os_type=h.get("ostype", ""),
-            experimental=h.get("docker-experimental", "false") == "true",
-            builder_version=h.get("builder-version", ""),
-        )
+        return Ping.from_headers(response.headers)
 
     async def version(self) -> api.SystemVersion:
         """``GET /version``."""

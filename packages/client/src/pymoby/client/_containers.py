@@ -5,15 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-import anyio
-
 from pymoby import api
-
-from ._frames import demux
-from ._transport import HijackedConnection, RawResponse
 
 if TYPE_CHECKING:
     from ._client import FiltersArg, Query
+    from ._hosts import RawResponse
+    from ._transport import HijackedConnection
 
 __all__ = ["ContainerMethods"]
 
@@ -265,6 +262,10 @@ class ContainerMethods:
             user=user,
             working_dir=workdir,
         )
+        import anyio  # streams run on an event loop; the blocking calls do not load it
+
+        from ._frames import demux
+
         exec_id = await self.exec_create(container, config)
         connection = await self.exec_start(exec_id)
         out, err = bytearray(), bytearray()

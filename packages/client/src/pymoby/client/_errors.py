@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import msgspec
+import json
 
 from pymoby import errdefs
 
@@ -29,10 +29,10 @@ def error_from_response(status: int, body: bytes) -> errdefs.PymobyError:
         kind = errdefs.InvalidParameter if 400 <= status < 500 else errdefs.System
     message = ""
     try:
-        decoded = msgspec.json.decode(body)
+        decoded = json.loads(body)
         if isinstance(decoded, dict) and isinstance(decoded.get("message"), str):
             message = decoded["message"]
-    except msgspec.DecodeError:
+    except ValueError:  # not JSON (or not UTF-8): the text itself
         message = body.decode("utf-8", "replace").strip()
     if not message:
         message = f"request failed with status {status}"

@@ -3,27 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from pymoby import api
-
-from ._transport import HijackedConnection
+from ._blocking import BlockingClient, run_to_completion
+from ._containers import ContainerMethods
 
 if TYPE_CHECKING:
     from anyio.from_thread import BlockingPortal
 
-    from ._client import AsyncClient, FiltersArg
-    from ._sync import SyncHijackedConnection
+    from pymoby import api
 
-__all__ = ["SyncContainerMethods"]
+    from ._client import AsyncClient, FiltersArg, Query
+    from ._hosts import RawResponse
+    from ._sync import SyncHijackedConnection
+    from ._transport import HijackedConnection
+
+__all__ = ["BlockingCalls", "SyncContainerMethods"]
+
+T = TypeVar("T")
 
 
 class SyncContainerMethods:
     """Blocking twins of :class:`ContainerMethods` (mixed into :class:`Client`)."""
 
     if TYPE_CHECKING:
-        _portal: BlockingPortal
-        _client: AsyncClient
+
+        @property
+        def _portal(self) -> BlockingPortal: ...
+        @property
+        def _client(self) -> AsyncClient: ...
+
+        _calls: BlockingCalls
 
         def _iterate(self, agen: AsyncIterator[Any]) -> Iterator[Any]: ...
 
@@ -41,53 +51,53 @@ class SyncContainerMethods:
         filters: FiltersArg = None,
     ) -> list[api.ContainerSummary]:
         """``GET /containers/json``."""
-        return self._portal.call(lambda: self._client.containers(all=all, limit=limit, size=size, filters=filters))
+        return run_to_completion(self._calls.containers(all=all, limit=limit, size=size, filters=filters))
 
     def create_container(
         self, config: api.ContainerCreateRequest, *, name: str = "", platform: str = ""
     ) -> api.ContainerCreateResponse:
         """``POST /containers/create``."""
-        return self._portal.call(lambda: self._client.create_container(config, name=name, platform=platform))
+        return run_to_completion(self._calls.create_container(config, name=name, platform=platform))
 
     def inspect_container(self, container: str, *, size: bool = False) -> api.ContainerInspect:
         """``GET /containers/{id}/json``."""
-        return self._portal.call(lambda: self._client.inspect_container(container, size=size))
+        return run_to_completion(self._calls.inspect_container(container, size=size))
 
     def start(self, container: str) -> None:
         """``POST /containers/{id}/start``."""
-        self._portal.call(self._client.start, container)
+        run_to_completion(self._calls.start(container))
 
     def stop(self, container: str, *, timeout: int | None = None, signal: str = "") -> None:
         """``POST /containers/{id}/stop``."""
-        self._portal.call(lambda: self._client.stop(container, timeout=timeout, signal=signal))
+        run_to_completion(self._calls.stop(container, timeout=timeout, signal=signal))
 
     def restart(self, container: str, *, timeout: int | None = None, signal: str = "") -> None:
         """``POST /containers/{id}/restart``."""
-        self._portal.call(lambda: self._client.restart(container, timeout=timeout, signal=signal))
+        run_to_completion(self._calls.restart(container, timeout=timeout, signal=signal))
 
     def kill(self, container: str, signal: str | int = "") -> None:
         """``POST /containers/{id}/kill``."""
-        self._portal.call(self._client.kill, container, signal)
+        run_to_completion(self._calls.kill(container, signal))
 
     def pause(self, container: str) -> None:
         """``POST /containers/{id}/pause``."""
-        self._portal.call(self._client.pause, container)
+        run_to_completion(self._calls.pause(container))
 
     def unpause(self, container: str) -> None:
         """``POST /containers/{id}/unpause``."""
-        self._portal.call(self._client.unpause, container)
+        run_to_completion(self._calls.unpause(container))
 
     def remove_container(self, container: str, *, force: bool = False, volumes: bool = False) -> None:
         """``DELETE /containers/{id}``."""
-        self._portal.call(lambda: self._client.remove_container(container, force=force, volumes=volumes))
+        run_to_completion(self._calls.remove_container(container, force=force, volumes=volumes))
 
     def rename(self, container: str, name: str) -> None:
         """``POST /containers/{id}/rename``."""
-        self._portal.call(self._client.rename, container, name)
+        run_to_completion(self._calls.rename(container, name))
 
     def update_container(self, container: str, update: api.ContainerUpdateRequest) -> api.ContainerUpdateResponse:
         """``POST /containers/{id}/update``."""
-        return self._portal.call(self._client.update_container, container, update)
+        return run_to_completion(self._calls.update_container(container, update))
 
     def wait(self, container: str, condition: str = "not-running") -> api.ContainerWaitResponse:
         """``POST /containers/{id}/wait``."""
@@ -95,11 +105,11 @@ class SyncContainerMethods:
 
     def top(self, container: str, ps_args: str = "") -> api.ContainerTopResponse:
         """``GET /containers/{id}/top``."""
-        return self._portal.call(self._client.top, container, ps_args)
+        return run_to_completion(self._calls.top(container, ps_args))
 
     def changes(self, container: str) -> list[api.FilesystemChange]:
         """``GET /containers/{id}/changes``."""
-        return self._portal.call(self._client.changes, container)
+        return run_to_completion(self._calls.changes(container))
 
     def export(self, container: str) -> Iterator[bytes]:
         """``GET /containers/{id}/export`` in chunks."""
@@ -111,11 +121,11 @@ class SyncContainerMethods:
 
     def resize(self, container: str, height: int, width: int) -> None:
         """``POST /containers/{id}/resize``."""
-        self._portal.call(self._client.resize, container, height, width)
+        run_to_completion(self._calls.resize(container, height, width))
 
     def prune_containers(self, filters: FiltersArg = None) -> api.ContainerPruneResponse:
         """``POST /containers/prune``."""
-        return self._portal.call(self._client.prune_containers, filters)
+        return run_to_completion(self._calls.prune_containers(filters))
 
     def logs(self, container: str, **options: Any) -> Iterator[tuple[api.StdStream, bytes]]:
         """``GET /containers/{id}/logs`` as ``(stream, bytes)`` frames (see :meth:`AsyncClient.logs`)."""
@@ -127,11 +137,11 @@ class SyncContainerMethods:
 
     def exec_create(self, container: str, config: api.ExecConfig) -> str:
         """``POST /containers/{id}/exec``; the exec ID."""
-        return self._portal.call(self._client.exec_create, container, config)
+        return run_to_completion(self._calls.exec_create(container, config))
 
     def exec_start_detached(self, exec_id: str) -> None:
         """``POST /exec/{id}/start`` detached."""
-        self._portal.call(self._client.exec_start_detached, exec_id)
+        run_to_completion(self._calls.exec_start_detached(exec_id))
 
     def exec_start(self, exec_id: str, *, tty: bool = False) -> SyncHijackedConnection:
         """``POST /exec/{id}/start`` attached."""
@@ -139,11 +149,11 @@ class SyncContainerMethods:
 
     def exec_inspect(self, exec_id: str) -> api.ExecInspect:
         """``GET /exec/{id}/json``."""
-        return self._portal.call(self._client.exec_inspect, exec_id)
+        return run_to_completion(self._calls.exec_inspect(exec_id))
 
     def exec_resize(self, exec_id: str, height: int, width: int) -> None:
         """``POST /exec/{id}/resize``."""
-        self._portal.call(self._client.exec_resize, exec_id, height, width)
+        run_to_completion(self._calls.exec_resize(exec_id, height, width))
 
     def exec_run(
         self,
@@ -163,8 +173,31 @@ class SyncContainerMethods:
 
     def images(self, *, all: bool = False, filters: FiltersArg = None) -> list[api.ImageSummary]:  # noqa: A002
         """``GET /images/json``."""
-        return self._portal.call(lambda: self._client.images(all=all, filters=filters))
+        return run_to_completion(self._calls.images(all=all, filters=filters))
 
     def inspect_image(self, name: str) -> api.ImageInspect:
         """``GET /images/{name}/json``."""
-        return self._portal.call(self._client.inspect_image, name)
+        return run_to_completion(self._calls.inspect_image(name))
+
+
+class BlockingCalls(ContainerMethods):
+    """:class:`ContainerMethods` whose requests are blocking calls: its coroutines never suspend."""
+
+    def __init__(self, client: BlockingClient) -> None:
+        self._blocking = client
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Query | None = None,
+        body: object = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> tuple[RawResponse, bytes]:
+        """The blocking client's :meth:`~pymoby.client.BlockingClient.request`."""
+        return self._blocking.request(method, path, query=query, body=body, headers=headers)
+
+    async def request_json(self, method: str, path: str, type: type[T], **kwargs: Any) -> T:  # noqa: A002
+        """The blocking client's :meth:`~pymoby.client.BlockingClient.request_json`."""
+        return self._blocking.request_json(method, path, type, **kwargs)

@@ -7,13 +7,8 @@ chunk, or (after ``101 UPGRADED``) left as a raw stream: the hijack.
 
 from __future__ import annotations
 
-import os
-import ssl
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import anyio
 import anyio.abc
@@ -21,73 +16,20 @@ import h11
 
 from pymoby import errdefs
 
-__all__ = ["HijackedConnection", "Host", "RawResponse", "TLSConfig", "Transport", "parse_docker_host"]
+from ._hosts import DEFAULT_HOST, Host, RawResponse, TLSConfig, parse_docker_host
 
-DEFAULT_HOST = "unix:///var/run/docker.sock"
-
-
-@dataclass(frozen=True, slots=True)
-class TLSConfig:
-    """Client TLS: ``ca`` to verify the daemon, ``cert``/``key`` to identify ourselves."""
-
-    ca: str | None = None
-    cert: str | None = None
-    key: str | None = None
-    verify: bool = True
-
-    @classmethod
-    def from_cert_path(cls, path: str | os.PathLike[str], verify: bool = True) -> TLSConfig:
-        """``ca.pem``, ``cert.pem`` and ``key.pem`` from one directory, as ``DOCKER_CERT_PATH``."""
-        base = Path(path)
-        return cls(str(base / "ca.pem"), str(base / "cert.pem"), str(base / "key.pem"), verify)
-
-    def context(self) -> ssl.SSLContext:
-        """The SSL context; ``InvalidParameter`` when a file cannot be loaded."""
-        try:
-            context = ssl.create_default_context(cafile=self.ca) if self.verify else ssl.create_default_context()
-            if not self.verify:
-                context.check_hostname = False
-                context.verify_mode = ssl.CERT_NONE
-            if self.cert:
-                context.load_cert_chain(self.cert, self.key)
-        except (OSError, ssl.SSLError) as exc:
-            raise errdefs.InvalidParameter(f"could not load TLS files: {exc}") from exc
-        return context
-
-
-@dataclass(frozen=True, slots=True)
-class Host:
-    """Where the daemon listens: ``proto`` unix or tcp."""
-
-    proto: str
-    address: str  # socket path, or host
-    port: int = 0
-
-
-def parse_docker_host(value: str) -> Host:
-    """Parse ``unix:///path``, ``tcp://host:port``, ``http(s)://host:port`` or a bare socket path."""
-    if value.startswith("/"):
-        return Host("unix", value)
-    parts = urlsplit(value)
-    if parts.scheme in ("unix", "npipe"):
-        return Host("unix", parts.path or "/var/run/docker.sock")
-    if parts.scheme in ("tcp", "http", "https"):
-        if not parts.hostname:
-            raise errdefs.InvalidParameter(f"invalid host: {value}")
-        return Host("tcp", parts.hostname, parts.port or (2376 if parts.scheme == "https" else 2375))
-    raise errdefs.InvalidParameter(f"unsupported protocol in host {value!r}: use unix:// or tcp://")
-
+__all__ = [
+    "DEFAULT_HOST",
+    "HijackedConnection",
+    "Host",
+    "RawResponse",
+    "TLSConfig",
+    "Transport",
+    "parse_docker_host",
+]
 
 #: A request body: bytes sent with a ``Content-Length``, or chunks sent as they come (chunked encoding).
 Body = bytes | AsyncIterable[bytes] | None
-
-
-@dataclass(slots=True)
-class RawResponse:
-    """An answer's status and headers (lower-case names); the body is read separately."""
-
-    status: int
-    headers: dict[str, str]
 
 
 class _Connection:
@@ -202,7 +144,7 @@ class Transport:
         self.timeout = timeout
         self._ssl = tls.context() if tls is not None else None
         self._idle: list[_Connection] = []
-        self._authority = "api.moby.localhost" if host.proto == "unix" else f"{host.address}:{host.port}"
+        self._authority = host.authority
 
     async def _connect(self) -> _Connection:
         try:
@@ -218,14 +160,9 @@ class Transport:
                     stream = await anyio.connect_tcp(self.host.address, self.host.port)
         except OSError as exc:
             raise errdefs.Unavailable(
-                f"Cannot connect to the Docker daemon at {self._describe()}. Is the docker daemon running? ({exc})"
+                f"Cannot connect to the Docker daemon at {self.host.describe()}. Is the docker daemon running? ({exc})"
             ) from exc
         return _Connection(stream)
-
-    def _describe(self) -> str:
-        if self.host.proto == "unix":
-            return f"unix://{self.host.address}"
-        return f"tcp://{self.host.address}:{self.host.port}"
 
     async def aclose(self) -> None:
         """Close the idle connections."""
