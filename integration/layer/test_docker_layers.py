@@ -82,7 +82,7 @@ def test_changes_match_docker_diff_and_commit_layers_apply(
     # dockerd's commit layer applies on our base, and gives the same file system as our own changes.
     theirs = store.register(io.BytesIO(blobs[1]), base.chain_id)
     assert theirs.diff_id == diff_ids[1]
-    committed = store.register(io.BytesIO(b"".join(rw.tar_changes())), base.chain_id)
+    committed = store.register_changes(rw, base.chain_id)
     for name, layer in (("theirs", theirs), ("ours", committed)):
         view = store.create_rw_layer(name, layer.chain_id)
         top = view.mount()

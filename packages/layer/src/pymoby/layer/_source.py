@@ -23,7 +23,7 @@ import zstandard
 
 from ._errors import InvalidTar
 
-__all__ = ["CHUNK", "ChunkSource", "Compression", "detect_compression"]
+__all__ = ["CHUNK", "ChunkFile", "ChunkSource", "Compression", "detect_compression"]
 
 #: Size of the chunks read from the stream and handed to the tar reader.
 CHUNK = 1 << 20
@@ -123,26 +123,30 @@ def _decompress(kind: Compression, compressed: Iterator[bytes]) -> Iterator[byte
         raise InvalidTar(f"unexpected end of the {kind.value} stream")
 
 
-class _ZstdSourceAdapter:
-    """A file-like view of a chunk iterator, for zstandard's stream reader."""
+class ChunkFile:
+    """A readable file over an iterator of byte chunks: ``read(size)`` gathers chunks until it has
+    ``size`` bytes (all of them when negative); an empty chunk ends the stream."""
 
     def __init__(self, chunks: Iterator[bytes]) -> None:
         self._chunks = chunks
-        self._buf = b""
+        self._buffer = b""
 
     def read(self, size: int = -1) -> bytes:
-        if not self._buf:
-            self._buf = next(self._chunks, b"")
-        if size < 0 or size >= len(self._buf):
-            out, self._buf = self._buf, b""
-            return out
-        out, self._buf = self._buf[:size], self._buf[size:]
+        while size < 0 or len(self._buffer) < size:
+            chunk = next(self._chunks, b"")
+            if not chunk:
+                break
+            self._buffer += chunk
+        if size < 0:
+            out, self._buffer = self._buffer, b""
+        else:
+            out, self._buffer = self._buffer[:size], self._buffer[size:]
         return out
 
 
 def _decompress_zstd(compressed: Iterator[bytes]) -> Iterator[bytes]:
     reader = zstandard.ZstdDecompressor().stream_reader(
-        cast(IO[bytes], _ZstdSourceAdapter(compressed)), read_size=CHUNK, read_across_frames=True
+        cast(IO[bytes], ChunkFile(compressed)), read_size=CHUNK, read_across_frames=True
     )
     try:
         while chunk := reader.read(CHUNK):

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from . import _overlay, _vfs  # noqa: F401 - register the built-in drivers
 from ._digest import chain_id as make_chain_id
@@ -41,6 +41,7 @@ from ._errors import (
 )
 from ._metadata import read_value, write_values
 from ._rwlayer import RWLayer
+from ._source import ChunkFile
 from ._split import reassemble
 
 __all__ = ["Layer", "LayerStore"]
@@ -238,6 +239,17 @@ class LayerStore:
                 if parent is not None:
                     with self._lock:
                         self._refs[parent] -= 1
+
+    def register_changes(self, rw: RWLayer, parent: str | None) -> Layer:
+        """Register the changes of ``rw`` (:meth:`RWLayer.tar_changes`) as a layer on ``parent``
+        (``docker commit``, a build step); as :meth:`register`, and the change tar is closed either way."""
+        chunks = rw.tar_changes()
+        try:
+            return self.register(cast(IO[bytes], ChunkFile(chunks)), parent)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
 
     def get(self, chain_id: str) -> Layer:
         """The layer with ``chain_id``, taking a reference. Raises UnknownLayer."""

@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime
 import secrets
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 from pymoby.image import ContainerConfig, History, Image, ImageConfig, RootFS, encode_config, format_time
@@ -33,26 +32,6 @@ __all__ = ["STEP_LAYER_PREFIX", "ImageWriter", "StepLayer"]
 
 #: The names of the read-write layers steps make (container IDs are 64 hex digits: no clash).
 STEP_LAYER_PREFIX = "build-"
-
-
-class _Chunks:
-    """A readable file over the chunks of a layer diff."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
-        self._buffer = b""
-
-    def read(self, size: int = -1) -> bytes:
-        while size < 0 or len(self._buffer) < size:
-            chunk = next(self._chunks, b"")
-            if not chunk:
-                break
-            self._buffer += chunk
-        if size < 0:
-            out, self._buffer = self._buffer, b""
-        else:
-            out, self._buffer = self._buffer[:size], self._buffer[size:]
-        return out
 
 
 class StepLayer:
@@ -79,13 +58,7 @@ class StepLayer:
         if self._mounted:
             self.rw.unmount()
             self._mounted = False
-        chunks = self.rw.tar_changes()
-        try:
-            return self._layers.register(_Chunks(chunks), self.rw.parent)  # type: ignore[arg-type]
-        finally:
-            close = getattr(chunks, "close", None)
-            if close is not None:
-                close()
+        return self._layers.register_changes(self.rw, self.rw.parent)
 
     def release(self) -> None:
         """Unmount and delete it."""
@@ -163,13 +136,7 @@ class ImageWriter:
     ) -> str:
         """The image of a RUN step: the container's changes on ``parent_id``."""
         rw = self.service.layers.get_rw_layer(container_id)
-        chunks = rw.tar_changes()
-        try:
-            layer = self.service.layers.register(_Chunks(chunks), rw.parent)  # type: ignore[arg-type]
-        finally:
-            close = getattr(chunks, "close", None)
-            if close is not None:
-                close()
+        layer = self.service.layers.register_changes(rw, rw.parent)
         try:
             return self.create(
                 parent_id,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import anyio
@@ -87,26 +86,6 @@ def merge_config(user: ContainerConfig, container: ContainerConfig) -> Container
     return result
 
 
-class _IterFile:
-    """A readable file over an iterator of byte chunks (the read-write layer's tar)."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks = chunks
-        self._buffer = b""
-
-    def read(self, size: int = -1) -> bytes:
-        while size < 0 or len(self._buffer) < size:
-            chunk = next(self._chunks, b"")
-            if not chunk:
-                break
-            self._buffer += chunk
-        if size < 0:
-            out, self._buffer = self._buffer, b""
-        else:
-            out, self._buffer = self._buffer[:size], self._buffer[size:]
-        return out
-
-
 def commit_image(
     service: ImageService,
     source: CommitSource,
@@ -119,13 +98,7 @@ def commit_image(
     container_config = _image_config(source.config)
     parent = service.images.get(source.image_id) if source.image_id else None
     rw = service.layers.get_rw_layer(source.id)
-    chunks = rw.tar_changes()
-    try:
-        layer = service.layers.register(_IterFile(chunks), parent.chain_id if parent else None)  # type: ignore[arg-type]
-    finally:
-        close = getattr(chunks, "close", None)
-        if close is not None:
-            close()
+    layer = service.layers.register_changes(rw, parent.chain_id if parent else None)
     try:
         empty = layer.diff_id == EMPTY_LAYER_DIFF_ID
         now = format_time(datetime.datetime.now(datetime.UTC))
