@@ -5,10 +5,12 @@ random bytes (quick mode: 500 files and 16 MB). Ours is a full
 ``LayerStore.register`` on the vfs driver (decompression check, streaming
 apply, diff ID hash, tar-split, metadata); theirs is ``tar -xf`` as root
 (owners, modes and times kept, as ours does). Both write into fresh
-directories on the same file system, alternating; nothing is dropped from
-the page cache. Output trees are deleted only at the end (deleting 20,000
-files in between slows the next creations down on ext4, whichever side
-comes next). Peak RSS of our side is measured in a child process and
+directories of one fresh ext4 file system (a loop device made for the run, so
+that what other work on the machine deleted lately cannot slow down inode
+allocation for one side: ext4 skips recently freed inodes), alternating,
+each after a ``sync`` so that no sample pays for the previous one's
+writeback; nothing is dropped from the page cache. Output trees are deleted
+only at the end. Peak RSS of our side is measured in a child process and
 reported in the note.
 """
 
@@ -69,6 +71,7 @@ class _Side:
         self.peak_kb = 0
 
     def ours(self) -> float:
+        os.sync()
         self.count += 1
         root = self.work / f"ours-{self.count}"
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
@@ -83,7 +86,24 @@ class _Side:
         self.count += 1
         dest = self.work / f"tar-{self.count}"
         dest.mkdir()
+        os.sync()
         return timed(lambda: subprocess.run(["tar", "-xf", str(self.tar), "-C", str(dest)], check=True))
+
+
+def _fresh_file_system(base: Path) -> tuple[Path, str]:
+    """A new ext4 file system on a loop device, mounted under ``base``; or ``base`` itself if that fails."""
+    image = base / "ext4.img"
+    mountpoint = base / "fs"
+    mountpoint.mkdir()
+    with image.open("wb") as sparse:
+        sparse.truncate(16 << 30)
+    made = subprocess.run(
+        ["mkfs.ext4", "-q", "-F", "-N", "600000", "-E", "lazy_itable_init=0,lazy_journal_init=0", str(image)],
+        capture_output=True,
+    )
+    if made.returncode == 0 and subprocess.run(["mount", "-o", "loop", str(image), str(mountpoint)]).returncode == 0:
+        return mountpoint, "on a fresh ext4 file system"
+    return base, "in the temporary directory (no loop device for a fresh file system)"
 
 
 def run(quick: bool) -> list[Comparison]:
@@ -96,18 +116,22 @@ def run(quick: bool) -> list[Comparison]:
     # Both sides write under one temporary directory, so on the same file system.
     base = Path(tempfile.mkdtemp(prefix="bench-layer-"))
     comparisons = []
+    target = base
     try:
         small_tar = base / "small.tar"
         _make_small(small_tar, base, files)
         large_tar = base / "large.tar"
         _make_large(large_tar, base, megabytes)
+        target, where = _fresh_file_system(base)
         for label, tar in ((f"apply {files} small files", small_tar), (f"apply one {megabytes} MB file", large_tar)):
-            side = _Side(base / label.replace(" ", "-"), tar)
+            side = _Side(target / label.replace(" ", "-"), tar)
             side.work.mkdir()
             comparison = Comparison(label, "s", "GNU tar -x")
             alternate(comparison, side.ours, side.theirs, runs)
-            comparison.note = f"pymoby peak RSS {side.peak_kb / 1024:.0f} MB (register in a child process)"
+            comparison.note = f"{where}; pymoby peak RSS {side.peak_kb / 1024:.0f} MB (register in a child process)"
             comparisons.append(comparison)
         return comparisons
     finally:
+        if target != base:
+            subprocess.run(["umount", str(target)], check=False)
         shutil.rmtree(base, ignore_errors=True)

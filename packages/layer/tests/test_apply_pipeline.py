@@ -1,4 +1,4 @@
-"""The two-thread apply: ownership and modes where the writer skips calls, ordering, errors, large files."""
+"""The threaded apply: ownership and modes where the writers skip calls, tar order across writers, errors."""
 
 from __future__ import annotations
 
@@ -63,3 +63,59 @@ def test_an_error_after_queued_files_leaves_them_written_and_raises(tmp_path: Pa
     cut.mkdir()
     with pytest.raises(InvalidTar):
         apply_tar(io.BytesIO(build_tar([TarItem("a", data=b"a" * 10)])[:700]), cut)
+
+
+def test_entries_that_need_the_tree_as_it_stands_come_after_what_the_writers_had(tmp_path: Path) -> None:
+    items = [TarItem(f"d{n}", b"5", mode=0o755) for n in range(8)]
+    items += [TarItem(f"d{n}/f{i}", data=b"old") for i in range(50) for n in range(8)]
+    items += [
+        TarItem("d0/f3", data=b"new"),  # the same name again: the later one wins
+        TarItem("d1", data=b"a file now"),  # replaces a directory that files were just written into
+        TarItem("t", b"5", mode=0o755),
+        TarItem("a", b"2", linkname="t"),  # a symlink still queued...
+        TarItem("a/inside", data=b"via the link"),  # ...then a path through it
+        TarItem("d2/hard", b"1", linkname="d3/f49"),  # a hardlink to a file just queued
+        TarItem("q", data=b"queued"),
+        TarItem("q", b"5", mode=0o700),  # a directory replacing a queued file
+        TarItem("q/f", data=b"in q"),
+    ]
+    _apply(items, tmp_path)
+    assert (tmp_path / "d0" / "f3").read_bytes() == b"new"
+    assert (tmp_path / "d1").read_bytes() == b"a file now"
+    assert (tmp_path / "t" / "inside").read_bytes() == b"via the link"
+    assert os.readlink(tmp_path / "a") == "t"
+    assert os.stat(tmp_path / "d2" / "hard").st_ino == os.stat(tmp_path / "d3" / "f49").st_ino
+    assert (tmp_path / "q" / "f").read_bytes() == b"in q"
+    assert sorted(os.listdir(tmp_path / "d7")) == sorted(f"f{i}" for i in range(50))
+
+
+def test_a_directory_entry_after_its_children_changes_what_later_files_inherit(tmp_path: Path) -> None:
+    _apply(
+        [
+            TarItem("s", b"5", mode=0o2775, gid=50),
+            TarItem("s/early", data=b"1", gid=50),  # inherits group 50: no chown needed
+            TarItem("s", b"5", mode=0o755, gid=0),  # no longer setgid
+            TarItem("s/late", data=b"2", gid=50),  # created with our group: must be chowned to 50
+        ],
+        tmp_path,
+    )
+    assert stat.S_IMODE(os.stat(tmp_path / "s").st_mode) == 0o755
+    assert os.stat(tmp_path / "s" / "early").st_gid == 50
+    assert os.stat(tmp_path / "s" / "late").st_gid == 50
+
+
+def test_more_directories_than_descriptors_kept_and_files_over_a_lower_tree(tmp_path: Path) -> None:
+    lower = [TarItem(f"p{n:04d}/old", data=b"lower") for n in range(1500)] + [TarItem("x/y/z", data=b"z")]
+    _apply(lower, tmp_path)
+    upper = [TarItem(f"p{n:04d}/old", data=b"upper") for n in range(1500)] + [TarItem("x", data=b"now a file")]
+    _apply(upper, tmp_path)
+    assert all((tmp_path / f"p{n:04d}" / "old").read_bytes() == b"upper" for n in range(1500))
+    assert (tmp_path / "x").read_bytes() == b"now a file"
+
+
+def test_a_file_replacing_a_directory_still_being_written_into(tmp_path: Path) -> None:
+    # The directory's files go to one writer and the root's entries to the other: the file that
+    # replaces the directory must wait until the directory's writer is done with it.
+    items = [TarItem("busy", b"5", mode=0o755), *(TarItem(f"busy/f{i:04d}", data=b"x") for i in range(3000))]
+    _apply([*items, TarItem("busy", data=b"a file now")], tmp_path)
+    assert (tmp_path / "busy").read_bytes() == b"a file now"

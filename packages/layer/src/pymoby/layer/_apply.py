@@ -12,11 +12,16 @@ An entry whose path, symlink target or hardlink target would land outside the
 directory is refused with UnsafeTarEntry; paths are resolved with
 :class:`InRoot`, so a symlink already in the tree cannot redirect a write.
 
-Two threads share the work: the caller's parses the tar and hands small
-files, with their bytes, to a writer thread (:mod:`._writer`) that makes the
-system calls, which release the GIL, so parsing and writing overlap. A file
-whose mode the umask leaves intact is created with it, and one that already
-has the right owner is not chowned: fewer calls per file than ``tar -x``.
+The work is shared by threads: the caller's parses the tar, makes the
+directories and gives every directory to one of two writer threads
+(:mod:`._writer`), which create the files, symlinks and device nodes in it
+in tar order. Their system calls release the GIL, and the kernel creates
+files in different directories in parallel, so parsing and writing overlap
+and both cores write. An entry that needs the tree as it stands (a whiteout,
+a hardlink, one that replaces a directory in use) waits for the writers. A
+file whose mode the umask leaves intact is created with it, and one that
+already has the right owner is not chowned: fewer calls per file than
+``tar -x``.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from ._source import ChunkSource, Compression
 from ._split import SplitWriter
 from ._tarformat import TarEntry
 from ._tarreader import TarReader
-from ._writer import BATCH_BYTES, BATCH_OPS, DIR, FILE, HARDLINK, NODE, SYMLINK, Op, Writer
+from ._writer import BATCH_BYTES, BATCH_OPS, FILE, NODE, SYMLINK, Op, Writers
 
 __all__ = ["ApplyResult", "WhiteoutFormat", "apply_tar", "can_make_devices", "clean_entry_name"]
 
@@ -51,6 +56,11 @@ _DIR_OPEN = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _IGNORED_XATTR_ERRORS = (errno.ENOTSUP, errno.EPERM, errno.EOPNOTSUPP)
 _NODE_KINDS = {b"3": stat.S_IFCHR, b"4": stat.S_IFBLK, b"6": stat.S_IFIFO}
 _NEEDS_CLEANING = frozenset(("", ".", "/"))
+#: Directories whose descriptors an apply keeps open at once (with InRoot's cache, well under
+#: the usual limit of 1024 open files).
+_PARENTS_MAX = 256
+#: Names queued to the writers before the parser waits for them (bounds the set's memory).
+_QUEUED_MAX = 1 << 16
 
 
 class WhiteoutFormat(enum.Enum):
@@ -131,42 +141,109 @@ class _Applier:
         self.ignored_xattrs: set[str] = set()
         self.umask = _umask()
         self.euid, self.egid = os.geteuid(), os.getegid()
-        #: directory name -> the group a file created in it gets (its own when it is setgid).
-        self.new_file_group: dict[str, int] = {}
+        self.writers = Writers(self.execute)
+        #: Directories entries go into: path -> (descriptor we own, group a new file gets there, its writer).
+        self.parents: dict[str, tuple[int, int, int]] = {}
+        #: Every path at or above a key of ``parents``: a leaf entry replacing one waits for the writers.
+        self.touched: set[str] = set()
+        #: Names queued to the writers since they last finished everything.
+        self.queued: set[str] = set()
+        #: Directories removed to make room for an entry, to forget in the descriptor caches.
+        self.removed: list[str] = []
+        self.batches: list[list[Op]] = [[] for _ in range(len(self.writers))]
+        self.next_writer = 0
 
     def run(self) -> None:
-        """Apply every entry: parsed here, written in order by a :class:`~._writer.Writer` thread."""
-        writer = Writer(self)
-        writer.start()
+        """Apply every entry: parsed here, written by :class:`~._writer.Writers` threads, in order per directory."""
+        writers = self.writers
+        writers.start()
         try:
-            self._parse(writer)
+            try:
+                self._parse_entries()
+            finally:
+                # What was parsed before an error is written too, as a serial apply would have: the caller decides.
+                for index, batch in enumerate(self.batches):
+                    writers.put(index, batch, check=False)
+                writers.stop()
         finally:
-            # What came before a bad entry is written, as a serial apply would have: the caller decides.
-            writer.stop()
-        writer.check()
+            self._close_parents()
+        writers.check()
+        self._forget_removed()
         self._finish_dirs()
 
-    def _parse(self, writer: Writer) -> None:
-        ops: list[Op] = []
-        try:
-            self._parse_entries(writer, ops)
-        finally:
-            # On an error, what was parsed before it is written too, as a serial apply would have.
-            writer.put(ops, check=False)
+    def _settle(self) -> None:
+        """Hand over every batch and wait for the writers: the tree is then what the tar said so far."""
+        writers = self.writers
+        for index, batch in enumerate(self.batches):
+            if batch:
+                writers.put(index, batch)
+                self.batches[index] = []
+        writers.drain()
+        self.queued.clear()
+        self._forget_removed()
 
-    def _parse_entries(self, writer: Writer, ops: list[Op]) -> None:
+    def _forget_removed(self) -> None:
+        """Drop cached descriptors of removed directories (with the writers idle)."""
+        for name in self.removed:
+            self.root.forget(name)
+            prefix = name + "/"
+            for key in [key for key in self.parents if key == name or key.startswith(prefix)]:
+                os.close(self.parents.pop(key)[0])
+        self.removed.clear()
+
+    def _close_parents(self) -> None:
+        for fd, _, _ in self.parents.values():
+            os.close(fd)
+        self.parents.clear()
+        self.touched.clear()
+
+    def _parent(self, parent: str) -> tuple[int, int, int]:
+        """The directory ``parent`` (made if missing): its descriptor, the group of new files in it, its writer."""
+        found = self.parents.get(parent)
+        if found is not None:
+            return found
+        # A name on the way may still be queued as a file or symlink: let the writers make it first.
+        path = parent
+        while path and self.queued:
+            if path in self.queued:
+                self._settle()
+                break
+            path = path.rpartition("/")[0]
+        if len(self.parents) >= _PARENTS_MAX:
+            self._settle()
+            self._close_parents()
+        fd = self.root.open_dir(parent, True)
+        group = self.egid
+        if self.privileged:
+            st = os.fstat(fd)
+            if st.st_mode & stat.S_ISGID:  # new files take the group of a setgid directory
+                group = st.st_gid
+        index = self.next_writer
+        self.next_writer = (index + 1) % len(self.batches)
+        found = self.parents[parent] = (fd, group, index)
+        path = parent
+        while path and path not in self.touched:
+            self.touched.add(path)
+            path = path.rpartition("/")[0]
+        return found
+
+    def _parse_entries(self) -> None:
         # The hot loop of every layer apply: names are bound to locals, the common
         # cases (regular file, directory) come first, and nothing is looked up twice.
-        # Small files travel to the writer thread with their bytes; what needs the
-        # tree as it stands (a large file streamed from the tar, a whiteout) waits
-        # for the writer to catch up and is done here.
+        # Small files, symlinks and device nodes go to the writer of their directory,
+        # small files with their bytes; directories are made here, in tar order, and
+        # what needs the tree as it stands (a whiteout, a hardlink, an entry that
+        # replaces a directory in use) waits for the writers to catch up.
         reader = self.reader
         next_entry = reader.next_entry
-        take_payload = reader.take_payload
         unpacked = self.unpacked
         privileged = self.privileged
-        put = writer.put
-        queued = 0
+        parents = self.parents
+        touched = self.touched
+        queued = self.queued
+        batches = self.batches
+        put = self.writers.put
+        queued_bytes = [0] * len(batches)
         size = 0
         while (entry := next_entry()) is not None:
             size += entry.size
@@ -180,73 +257,86 @@ class _Applier:
                 reader.skip_payload()
                 if name[:8] == ".wh..wh." and not name.startswith(OPAQUE_MARKER):
                     continue  # aufs metadata (.wh..wh.plnk and friends): never part of the tree
-                if ops:
-                    put(ops[:])
-                    ops.clear()
-                    queued = 0
-                writer.drain()
+                self._settle()
                 if base == OPAQUE_MARKER:
                     self._opaque(parent)
                 else:
                     self._whiteout(parent, base[len(WHITEOUT_PREFIX) :], entry)
+                self._forget_removed()
                 continue
             if unpacked is not None:
                 unpacked.add(name)
             typ = entry.type
+            data = entry.data
             if typ == b"0" or typ == b"7":
                 if name == ".":
                     raise UnsafeTarEntry(f"invalid tar entry {entry.name!r}: the root of a layer must be a directory")
-                data = take_payload(name)
                 if data is None:
-                    if ops:
-                        put(ops[:])
-                        ops.clear()
-                        queued = 0
-                    writer.drain()
+                    if name in queued or name in touched:
+                        self._settle()
                     self._write_file(name, parent, base, entry)
                     continue
-                ops.append((FILE, name, parent, base, entry, data))
-                queued += len(data)
+                kind = FILE
             elif typ == b"5" or typ == b"D":
-                ops.append((DIR, name, parent, base, entry, None))
+                if name in queued or name in parents:
+                    # Still to be written as something else, or its children came first: they go first
+                    # (and files created in it later look at its group again: it may become setgid).
+                    self._settle()
+                    found = parents.pop(name, None)
+                    if found is not None:
+                        os.close(found[0])
+                self._mkdir(name, parent, base, entry)
+                continue
             elif name == ".":
                 raise UnsafeTarEntry(f"invalid tar entry {entry.name!r}: the root of a layer must be a directory")
             elif typ == b"2":
                 target = entry.linkname
                 if not target.startswith("/") and _escapes(parent, target):
                     raise UnsafeTarEntry(f"invalid symlink {name!r} -> {target!r}: it points outside of the layer")
-                ops.append((SYMLINK, name, parent, base, entry, None))
+                kind = SYMLINK
             elif typ == b"1":
-                ops.append((HARDLINK, name, parent, base, entry, None))
+                self._settle()
+                self._hardlink(self._parent(parent)[0], base, name, entry)
+                self._forget_removed()
+                continue
             else:
                 if _NODE_KINDS[typ] != stat.S_IFIFO and not privileged:
                     raise DeviceNotPermitted(
                         f"cannot create device {name!r} ({entry.devmajor}:{entry.devminor}): "
                         "creating device nodes needs root (CAP_MKNOD)"
                     )
-                ops.append((NODE, name, parent, base, entry, None))
-            if len(ops) >= BATCH_OPS or queued >= BATCH_BYTES:
-                put(ops[:])
-                ops.clear()
-                queued = 0
+                kind = NODE
+            fd, group, index = parents.get(parent) or self._parent(parent)
+            op = (kind, name, base, fd, group, entry, data)
+            if name in touched:
+                # It replaces a directory that entries were written into: in order, here.
+                self._settle()
+                self.execute([op])
+                self._forget_removed()
+                continue
+            if len(queued) >= _QUEUED_MAX:
+                self._settle()
+            queued.add(name)
+            batch = batches[index]
+            batch.append(op)
+            if data:
+                queued_bytes[index] += len(data)
+            if len(batch) >= BATCH_OPS or queued_bytes[index] >= BATCH_BYTES:
+                put(index, batch)
+                batches[index] = []
+                queued_bytes[index] = 0
         self.size = size
 
     def execute(self, batch: list[Op]) -> None:
-        """Carry out a batch of operations, in order (on the writer thread)."""
-        root = self.root
-        root_fd = root.fd
-        dir_fd = root.dir_fd
+        """Carry out a batch of operations, in order (on a writer thread)."""
         privileged = self.privileged
-        dirs = self.dirs
         os_open, write, fchown, fchmod, utime, close = os.open, os.write, os.fchown, os.fchmod, os.utime, os.close
         file_flags = _FILE_FLAGS
         umask = self.umask
         euid = self.euid
-        groups = self.new_file_group
-        for kind, name, parent, base, entry, data in batch:
+        for kind, name, base, pfd, group, entry, data in batch:
             mtime = entry.mtime_ns
             atime = entry.atime_ns if entry.atime_ns is not None and entry.atime_ns > mtime else mtime
-            pfd = dir_fd(parent, True) if parent else root_fd
             if kind == FILE:
                 assert data is not None
                 # Created with its final mode when the umask leaves it so and it has no special
@@ -264,12 +354,8 @@ class _Applier:
                         done = write(fd, data)
                         while done < len(data):
                             done += write(fd, data[done:])
-                    if privileged:
-                        group = groups.get(parent)
-                        if group is None:
-                            group = self._new_file_group(parent, pfd)
-                        if entry.uid != euid or entry.gid != group:
-                            fchown(fd, entry.uid, entry.gid)
+                    if privileged and (entry.uid != euid or entry.gid != group):
+                        fchown(fd, entry.uid, entry.gid)
                     if not final:
                         fchmod(fd, mode)
                     if entry.xattrs:
@@ -277,23 +363,6 @@ class _Applier:
                     utime(fd, ns=(atime, mtime))
                 finally:
                     close(fd)
-            elif kind == DIR:
-                if name == ".":
-                    fd = os_open(".", _DIR_OPEN & ~os.O_NOFOLLOW, dir_fd=root_fd)
-                else:
-                    try:
-                        os.mkdir(base, 0o700, dir_fd=pfd)
-                    except FileExistsError:
-                        if not stat.S_ISDIR(os.stat(base, dir_fd=pfd, follow_symlinks=False).st_mode):
-                            self._remove(pfd, base, name)
-                            os.mkdir(base, 0o700, dir_fd=pfd)
-                    fd = os_open(base, _DIR_OPEN, dir_fd=pfd)
-                try:
-                    self._attrs(fd, entry)
-                finally:
-                    close(fd)
-                groups.pop(name, None)  # its mode may have changed: looked at again when needed
-                dirs.append((name, atime, mtime))
             elif kind == SYMLINK:
                 try:
                     os.symlink(entry.linkname, base, dir_fd=pfd)
@@ -301,8 +370,6 @@ class _Applier:
                     self._remove(pfd, base, name)
                     os.symlink(entry.linkname, base, dir_fd=pfd)
                 self._node_attrs(pfd, base, entry, atime, mtime)
-            elif kind == HARDLINK:
-                self._hardlink(pfd, base, name, entry)
             else:
                 device = os.makedev(entry.devmajor, entry.devminor)
                 node = _NODE_KINDS[entry.type] | 0o600
@@ -313,25 +380,39 @@ class _Applier:
                     os.mknod(base, node, device, dir_fd=pfd)
                 self._node_attrs(pfd, base, entry, atime, mtime)
 
-    def _new_file_group(self, parent: str, pfd: int) -> int:
-        """The group a file created in ``parent`` gets: the directory's when it is setgid, else ours."""
-        st = os.fstat(pfd)
-        group = st.st_gid if st.st_mode & stat.S_ISGID else self.egid
-        self.new_file_group[parent] = group
-        return group
-
-    def _write_file(self, name: str, parent: str, base: str, entry: TarEntry) -> None:
-        """A regular file whose payload is streamed from the tar (done here, with the writer idle)."""
+    def _mkdir(self, name: str, parent: str, base: str, entry: TarEntry) -> None:
+        """A directory entry, made with its owner, mode and xattrs (its times are set at the end)."""
         mtime = entry.mtime_ns
         atime = entry.atime_ns if entry.atime_ns is not None and entry.atime_ns > mtime else mtime
-        pfd = self.root.dir_fd(parent, True) if parent else self.root.fd
+        if name == ".":
+            fd = os.open(".", _DIR_OPEN & ~os.O_NOFOLLOW, dir_fd=self.root.fd)
+        else:
+            pfd = self._parent(parent)[0]
+            try:
+                os.mkdir(base, 0o700, dir_fd=pfd)
+            except FileExistsError:
+                if not stat.S_ISDIR(os.stat(base, dir_fd=pfd, follow_symlinks=False).st_mode):
+                    self._remove(pfd, base, name)
+                    os.mkdir(base, 0o700, dir_fd=pfd)
+            fd = os.open(base, _DIR_OPEN, dir_fd=pfd)
+        try:
+            self._attrs(fd, entry)
+        finally:
+            os.close(fd)
+        self.dirs.append((name, atime, mtime))
+
+    def _write_file(self, name: str, parent: str, base: str, entry: TarEntry) -> None:
+        """A regular file whose payload is streamed from the tar (done here, while the writers go on)."""
+        mtime = entry.mtime_ns
+        atime = entry.atime_ns if entry.atime_ns is not None and entry.atime_ns > mtime else mtime
+        pfd = self._parent(parent)[0]
         try:
             fd = os.open(base, _FILE_FLAGS, 0o600, dir_fd=pfd)
         except FileExistsError:
             self._remove(pfd, base, name)
             fd = os.open(base, _FILE_FLAGS, 0o600, dir_fd=pfd)
         try:
-            self.reader.copy_payload(fd, name)
+            self.reader.copy_payload(fd, entry.name)
             if self.privileged:
                 os.fchown(fd, entry.uid, entry.gid)
             os.fchmod(fd, entry.mode & 0o7777)
@@ -400,9 +481,8 @@ class _Applier:
         except FileNotFoundError:
             return
         if stat.S_ISDIR(st.st_mode):
-            self.root.forget(name)
-            self.new_file_group.clear()
             shutil.rmtree(base, dir_fd=pfd)
+            self.removed.append(name)  # forgotten in the caches once the writers are idle
         else:
             os.unlink(base, dir_fd=pfd)
 

@@ -65,11 +65,15 @@ class InRoot:
         fd = self._cache.get(rel)
         if fd is not None:
             return fd
-        fd = self._walk(rel, create)
+        fd = self.open_dir(rel, create)
         if len(self._cache) >= _CACHE_MAX:
             self._clear()
         self._cache[rel] = fd
         return fd
+
+    def open_dir(self, rel: str, create: bool = False) -> int:
+        """Like :meth:`dir_fd`, but a new descriptor the caller owns (and closes), not cached."""
+        return self._walk(rel, create) if rel else os.dup(self.fd)
 
     def forget(self, rel: str) -> None:
         """Drop cached descriptors of ``rel`` and everything below it (it was removed or replaced)."""

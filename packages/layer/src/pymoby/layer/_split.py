@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import posixpath
 import struct
 import zlib
 from collections.abc import Iterator
@@ -74,6 +75,21 @@ class SplitWriter:
             _RAW.pack_into(out, self._raw_at, b"R", len(out) - self._raw_at - _RAW.size)
             self._raw_at = -1
         encoded = name.encode("utf-8", "surrogateescape")
+        out += _FILE.pack(b"F", size, len(encoded))
+        out += encoded
+        if len(out) >= _FLUSH_AT:
+            self._file.write(self._zlib.compress(out))
+            out.clear()
+
+    def raw_then_payload(self, data: bytes, name: str, size: int) -> None:
+        """:meth:`raw` then :meth:`payload`: a file's header and its contents, the common pair, in one call."""
+        out = self._out
+        if self._raw_at >= 0:
+            _RAW.pack_into(out, self._raw_at, b"R", len(out) - self._raw_at - _RAW.size)
+            self._raw_at = -1
+        encoded = name.encode("utf-8", "surrogateescape")
+        out += _RAW.pack(b"R", len(data))
+        out += data
         out += _FILE.pack(b"F", size, len(encoded))
         out += encoded
         if len(out) >= _FLUSH_AT:
@@ -169,7 +185,7 @@ def reassemble(split: Path, content: Path, diff_id: str) -> Iterator[bytes]:
                 continue
             assert isinstance(value, str)
             try:
-                fd = root.open_file(value)
+                fd = root.open_file(posixpath.normpath(value))  # the name as the tar had it: "./etc/passwd"
             except OSError as exc:
                 raise TarSplitMismatch(f"layer file {value!r} is missing: {exc.strerror}") from exc
             try:

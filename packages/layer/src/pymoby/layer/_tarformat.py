@@ -54,6 +54,7 @@ class TarEntry:
 
     __slots__ = (
         "atime_ns",
+        "data",
         "devmajor",
         "devminor",
         "gid",
@@ -81,6 +82,7 @@ class TarEntry:
         devmajor: int = 0,
         devminor: int = 0,
         xattrs: dict[str, bytes] | None = None,
+        data: bytes | None = None,
     ) -> None:
         self.name = name
         self.type = type
@@ -94,6 +96,8 @@ class TarEntry:
         self.devmajor = devmajor
         self.devminor = devminor
         self.xattrs = xattrs
+        #: The payload of a small regular file, when the reader handed it out with the entry.
+        self.data = data
 
     def __repr__(self) -> str:
         return f"TarEntry({self.name!r}, type={self.type!r}, size={self.size}, mode={self.mode:o})"

@@ -38,6 +38,7 @@ __all__ = ["TarReader"]
 
 _HEADER_ONLY = frozenset((b"1", b"2", b"3", b"4", b"5", b"6"))
 _KNOWN = frozenset((REGTYPE, CONTTYPE, GNU_DUMPDIR)) | _HEADER_ONLY
+_FILES = frozenset((REGTYPE, CONTTYPE))
 _META = frozenset((XHDTYPE, XGLTYPE, GNU_LONGNAME, GNU_LONGLINK))
 _USTAR = b"ustar\x00"
 _SMALL = 64 << 10
@@ -48,10 +49,13 @@ _HANDOFF = 1 << 20
 class TarReader:
     """Reads entries from a chunked tar stream.
 
-    Call :meth:`next_entry` until it returns None; after each entry, consume
-    its payload with :meth:`copy_payload` or :meth:`skip_payload` (or leave it:
-    the next call skips it). Raises InvalidTar for a malformed or truncated
-    stream and UnsupportedTarEntry for sparse or multi-volume entries.
+    Call :meth:`next_entry` until it returns None. A regular file whose
+    payload is small and already buffered comes with it, in ``entry.data``
+    (noted in the split as the file ``entry.name``), unless its name is a
+    whiteout's; for every other entry ``data`` is None: consume its payload
+    with :meth:`copy_payload` or :meth:`skip_payload` (or leave it: the next
+    call skips it). Raises InvalidTar for a malformed or truncated stream and
+    UnsupportedTarEntry for sparse or multi-volume entries.
     """
 
     def __init__(self, next_chunk: Callable[[], bytes], split: SplitWriter | None = None) -> None:
@@ -115,6 +119,50 @@ class TarReader:
         """The next entry, or None at the end of the archive (the rest of the stream is then consumed)."""
         if self._remaining or self._pad:
             self.skip_payload()
+        # The fast path, nearly every entry of a layer: a plain header, whole in the buffer.
+        buf = self._buf
+        pos = self._pos
+        end = pos + BLOCK
+        if end > len(buf):
+            return self._next_general()
+        header = buf[pos:end]
+        if header[156:157] in _META or header == ZERO_BLOCK:
+            return self._next_general()
+        entry = _parse_header(header, None, None)
+        typeflag = entry.type
+        size = entry.size
+        if typeflag not in _KNOWN or size < 0:
+            return self._next_general()  # to raise what is wrong with it
+        raw_from = self._raw_from
+        if raw_from < 0:
+            raw_from = pos
+        self._raw_from = -1
+        self._pos = end
+        split = self._split
+        if typeflag in _HEADER_ONLY:
+            entry.size = size = 0
+        stop = end + size
+        pad = -size % BLOCK
+        if typeflag in _FILES and size <= _HANDOFF and stop + pad <= len(buf) and ".wh." not in entry.name:
+            # A small file, all here: handed out with the entry, the split noting header and payload at once.
+            if split is not None:
+                if size:
+                    split.raw_then_payload(buf[raw_from:end], entry.name, size)
+                else:
+                    split.raw(buf[raw_from:end])
+            entry.data = buf[end:stop]
+            self._pos = stop + pad
+            if pad:
+                self._raw_from = stop
+            return entry
+        if split is not None:
+            split.raw(buf[raw_from:end])
+        self._remaining = size
+        self._pad = pad
+        return entry
+
+    def _next_general(self) -> TarEntry | None:
+        """:meth:`next_entry` for every case: pax and GNU headers, headers across chunks, the end."""
         split = self._split
         pax: dict[str, bytes] | None = None
         long_name: bytes | None = None
@@ -133,20 +181,10 @@ class TarReader:
             if header == ZERO_BLOCK:
                 self._drain()
                 return None
-            field = header[148:156]
-            try:
-                stored = int(field.strip(b" \x00"), 8)
-            except ValueError:
-                stored = parse_number(field)
-            # adler32's low half is 1 + the byte sum mod 65521: a C-speed checksum of the header.
-            if (adler32(header) & 0xFFFF) != (1 + stored - 256 + sum(field)) % 65521 and stored != _signed_sum(header):
-                raise InvalidTar("invalid tar header: checksum mismatch (is this a tar archive?)")
             typeflag = header[156:157]
-            try:
-                size = int(header[124:136].strip(b" \x00"), 8)
-            except ValueError:
-                size = parse_number(header[124:136])
             if typeflag in _META:
+                _check_sum(header)
+                size = parse_number(header[124:136])
                 if size > MAX_SPECIAL_SIZE:
                     raise InvalidTar(f"tar header of type {typeflag.decode()!r} is too large ({size} bytes)")
                 data = self._read(size)
@@ -161,46 +199,8 @@ class TarReader:
                 elif typeflag == GNU_LONGLINK:
                     long_link = data.split(b"\x00", 1)[0]
                 continue
-            if long_name is not None:
-                raw_name = long_name
-            else:
-                raw_name = header[:100].split(b"\x00", 1)[0]
-                if header[345] != 0 and header[257:263] == _USTAR:
-                    raw_name = header[345:500].split(b"\x00", 1)[0] + b"/" + raw_name
-            if typeflag == AREGTYPE:
-                typeflag = REGTYPE
-                if raw_name.endswith(b"/"):
-                    typeflag = b"5"
-            if long_link is not None:
-                raw_link = long_link
-            elif header[157] != 0:
-                raw_link = header[157:257].split(b"\x00", 1)[0]
-            else:
-                raw_link = b""
-            try:
-                mode = int(header[100:108].strip(b" \x00"), 8)
-                uid = int(header[108:116].strip(b" \x00"), 8)
-                gid = int(header[116:124].strip(b" \x00"), 8)
-                mtime = int(header[136:148].strip(b" \x00"), 8)
-            except ValueError:
-                mode = parse_number(header[100:108])
-                uid = parse_number(header[108:116])
-                gid = parse_number(header[116:124])
-                mtime = parse_number(header[136:148])
-            device = typeflag == b"3" or typeflag == b"4"
-            entry = TarEntry(
-                raw_name.decode("utf-8", "surrogateescape"),
-                typeflag,
-                mode,
-                uid,
-                gid,
-                size,
-                mtime * 1_000_000_000,
-                None,
-                raw_link.decode("utf-8", "surrogateescape") if raw_link else "",
-                parse_number(header[329:337]) if device else 0,
-                parse_number(header[337:345]) if device else 0,
-            )
+            entry = _parse_header(header, long_name, long_link)
+            typeflag = entry.type
             if pax:
                 apply_pax(entry, pax)
             if typeflag not in _KNOWN:
@@ -213,6 +213,8 @@ class TarReader:
                 raise InvalidTar(f"{entry.name!r}: negative size in tar header")
             self._remaining = entry.size
             self._pad = -entry.size % BLOCK
+            if typeflag in _FILES and ".wh." not in entry.name:
+                entry.data = self._take_payload(entry.name)
             return entry
 
     def _drain(self) -> None:
@@ -233,7 +235,7 @@ class TarReader:
         self._flush_pending()
         remaining = self._remaining
         split = self._split
-        if split is not None:
+        if split is not None and remaining:
             split.payload(name, remaining)
         buf, pos = self._buf, self._pos
         write = os.write
@@ -275,11 +277,10 @@ class TarReader:
         self._remaining = 0
         self._skip_padding()
 
-    def take_payload(self, name: str) -> bytes | None:
+    def _take_payload(self, name: str) -> bytes | None:
         """The current entry's payload if it is small and already buffered, noted in the split as the file ``name``.
 
-        None (nothing consumed) otherwise: then use :meth:`copy_payload`. Lets
-        the caller hand the bytes to another thread to write.
+        None (nothing consumed) otherwise.
         """
         remaining = self._remaining
         pos = self._pos
@@ -288,7 +289,7 @@ class TarReader:
         if remaining > _HANDOFF or end + pad > len(self._buf):
             return None
         self._flush_pending()
-        if self._split is not None:
+        if self._split is not None and remaining:
             self._split.payload(name, remaining)
         data = self._buf[pos:end]
         if pad:
@@ -328,6 +329,66 @@ class TarReader:
             if self._split is not None:
                 self._split.raw(padding)
             self._pad = 0
+
+
+def _check_sum(header: bytes) -> None:
+    """Raise InvalidTar unless the header's checksum is right."""
+    field = header[148:156]
+    try:
+        stored = int(field.strip(b" \x00"), 8)
+    except ValueError:
+        stored = parse_number(field)
+    # adler32's low half is 1 + the byte sum mod 65521: a C-speed checksum of the header.
+    if (adler32(header) & 0xFFFF) != (1 + stored - 256 + sum(field)) % 65521 and stored != _signed_sum(header):
+        raise InvalidTar("invalid tar header: checksum mismatch (is this a tar archive?)")
+
+
+def _parse_header(header: bytes, long_name: bytes | None, long_link: bytes | None) -> TarEntry:
+    """The entry a header block describes (checksum checked; octal or base-256 numbers), before pax records."""
+    _check_sum(header)
+    try:
+        size = int(header[124:136].strip(b" \x00"), 8)
+        mode = int(header[100:108].strip(b" \x00"), 8)
+        uid = int(header[108:116].strip(b" \x00"), 8)
+        gid = int(header[116:124].strip(b" \x00"), 8)
+        mtime = int(header[136:148].strip(b" \x00"), 8)
+    except ValueError:
+        size = parse_number(header[124:136])
+        mode = parse_number(header[100:108])
+        uid = parse_number(header[108:116])
+        gid = parse_number(header[116:124])
+        mtime = parse_number(header[136:148])
+    if long_name is not None:
+        raw_name = long_name
+    else:
+        raw_name = header[:100].split(b"\x00", 1)[0]
+        if header[345] != 0 and header[257:263] == _USTAR:
+            raw_name = header[345:500].split(b"\x00", 1)[0] + b"/" + raw_name
+    typeflag = header[156:157]
+    if typeflag == AREGTYPE:
+        typeflag = REGTYPE
+        if raw_name.endswith(b"/"):
+            typeflag = b"5"
+    if long_link is not None:
+        raw_link = long_link
+    elif header[157] != 0:
+        raw_link = header[157:257].split(b"\x00", 1)[0]
+    else:
+        raw_link = b""
+    device = typeflag == b"3" or typeflag == b"4"
+    return TarEntry(
+        raw_name.decode("utf-8", "surrogateescape"),
+        typeflag,
+        mode,
+        uid,
+        gid,
+        size,
+        mtime * 1_000_000_000,
+        None,
+        raw_link.decode("utf-8", "surrogateescape") if raw_link else "",
+        parse_number(header[329:337]) if device else 0,
+        parse_number(header[337:345]) if device else 0,
+    )
 
 
 def _signed_sum(header: bytes) -> int:
