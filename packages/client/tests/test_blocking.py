@@ -374,3 +374,38 @@ def test_a_socket_path_and_tcp_addresses_are_described_as_docker_does(tmp_path: 
         pytest.raises(errdefs.Unavailable, match=f"at tcp://127.0.0.1:{port}. Is the docker daemon running"),
     ):
         client.request("GET", "/info")
+
+
+def test_clients_wait_while_the_daemons_listen_queue_is_full(tmp_path: Path) -> None:
+    # A busy daemon accepts late; a unix socket's queue then refuses connects at once (EAGAIN):
+    # the client waits for room instead of saying the daemon is not running.
+    path = str(tmp_path / "busy.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(1)
+    reply = _http(200, api.encode(api.SystemVersion(version="1.2.3", api_version="1.40")))
+    results: list[int] = []
+
+    def serve() -> None:
+        time.sleep(0.5)  # every client is connecting by now: the queue holds two
+        for _ in range(5):
+            conn, _ = listener.accept()
+            with conn:
+                conn.recv(65536)
+                conn.sendall(reply)
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    with BlockingClient(f"unix://{path}", version="1.44", timeout=10) as client:
+
+        def call() -> None:
+            results.append(client.request("GET", "/version", headers={"Connection": "close"})[0].status)
+
+        threads = [threading.Thread(target=call) for _ in range(5)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    server.join(5)
+    listener.close()
+    assert results == [200] * 5

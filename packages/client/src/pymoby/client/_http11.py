@@ -131,6 +131,26 @@ def _read_chunked(connection: _Connection) -> bytes:
             raise _ProtocolError("malformed chunk")
 
 
+def _connect_unix(sock: socket.socket, path: str, timeout: float | None) -> None:
+    """Connect to a unix socket, waiting (up to ``timeout``) while the server's listen queue is full.
+
+    With a timeout set, the socket is non-blocking underneath, and a unix
+    socket's connect then fails at once with EAGAIN when the queue is full
+    (several threads connecting at the same moment), where a TCP connect waits.
+    """
+    deadline = None if timeout is None else time.monotonic() + timeout
+    delay = 0.001
+    while True:
+        try:
+            sock.connect(path)
+            return
+        except BlockingIOError:
+            if deadline is not None and time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+
+
 class BlockingTransport:
     """Sends whole requests to one daemon and reads whole answers, reusing keep-alive connections.
 
@@ -150,7 +170,7 @@ class BlockingTransport:
                 sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
                 try:
                     sock.settimeout(self.timeout)
-                    sock.connect(self.host.address)
+                    _connect_unix(sock, self.host.address, self.timeout)
                 except BaseException:
                     sock.close()
                     raise
