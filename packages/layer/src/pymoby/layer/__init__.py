@@ -1,7 +1,7 @@
 """pymoby.layer: content-addressed layer store (overlay2 and vfs graph drivers) and streaming tar diffs.
 
-The main object is :class:`LayerStore`; :func:`apply_tar` and :func:`tar_tree`
-are the streaming tar engine under it, usable alone.
+The main object is :class:`LayerStore`; :func:`apply_tar`, :func:`tar_tree`
+and :class:`TarReader` are the streaming tar engine under it, usable alone.
 """
 
 from ._apply import ApplyResult, WhiteoutFormat, apply_tar, can_make_devices
@@ -31,7 +31,8 @@ from ._overlay import OverlayDriver
 from ._rwlayer import RWLayer
 from ._source import Compression, detect_compression
 from ._store import Layer, LayerStore
-from ._tarformat import encode_header
+from ._tarformat import TarEntry, encode_header
+from ._tarreader import TarReader
 from ._vfs import VfsDriver
 
 __all__ = [
@@ -56,6 +57,8 @@ __all__ = [
     "OverlayDriver",
     "RWLayer",
     "StoreLocked",
+    "TarEntry",
+    "TarReader",
     "TarSplitMismatch",
     "UnknownDriver",
     "UnknownLayer",

@@ -10,7 +10,7 @@ recorded into a :class:`SplitWriter`, so the stream can be rebuilt later.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from zlib import adler32
 
 from ._errors import InvalidTar, UnsupportedTarEntry
@@ -55,11 +55,17 @@ class TarReader:
     whiteout's; for every other entry ``data`` is None: consume its payload
     with :meth:`copy_payload` or :meth:`skip_payload` (or leave it: the next
     call skips it). Raises InvalidTar for a malformed or truncated stream and
-    UnsupportedTarEntry for sparse or multi-volume entries.
+    UnsupportedTarEntry for sparse or multi-volume entries. With
+    ``end_in_padding``, a stream that ends inside an entry's padding ends the
+    archive there instead (the docker CLI sends such tars for ``docker cp``
+    and build contexts); a layer must be whole.
     """
 
-    def __init__(self, next_chunk: Callable[[], bytes], split: SplitWriter | None = None) -> None:
+    def __init__(
+        self, next_chunk: Callable[[], bytes], split: SplitWriter | None = None, *, end_in_padding: bool = False
+    ) -> None:
         self._next = next_chunk
+        self._end_in_padding = end_in_padding
         self._buf = b""
         self._pos = 0
         self._split = split
@@ -75,24 +81,33 @@ class TarReader:
                 self._split.raw(self._buf[self._raw_from : self._pos])
             self._raw_from = -1
 
-    def _fill(self, n: int) -> bytes:
-        """Exactly ``n`` bytes, possibly crossing chunks; b"" if the stream ends first at a boundary."""
+    def _read_upto(self, n: int) -> bytes:
+        """``n`` bytes, possibly crossing chunks; fewer only where the stream ends."""
+        pos = self._pos
+        end = pos + n
+        if end <= len(self._buf):
+            self._pos = end
+            return self._buf[pos:end]
         self._flush_pending()
-        buf, pos = self._buf, self._pos
-        parts = [buf[pos:]]
-        have = len(buf) - pos
+        parts = [self._buf[self._pos :]]
+        have = len(parts[0])
         while have < n:
             chunk = self._next()
             if not chunk:
-                if have == 0:
-                    self._buf, self._pos = b"", 0
-                    return b""
-                raise InvalidTar("unexpected EOF in the middle of a tar entry")
+                break
             parts.append(chunk)
             have += len(chunk)
         joined = b"".join(parts)
-        self._buf, self._pos = joined, n
-        return joined[:n]
+        take = min(n, len(joined))
+        self._buf, self._pos = joined, take
+        return joined[:take]
+
+    def _fill(self, n: int) -> bytes:
+        """Exactly ``n`` bytes, possibly crossing chunks; b"" if the stream ends first at a boundary."""
+        data = self._read_upto(n)
+        if data and len(data) < n:
+            raise InvalidTar("unexpected EOF in the middle of a tar entry")
+        return data
 
     def _read(self, n: int) -> bytes:
         if self._raw_from >= 0:
@@ -232,49 +247,53 @@ class TarReader:
 
     def copy_payload(self, fd: int, name: str) -> None:
         """Write the current entry's payload to ``fd``, noting it in the split as the file ``name``."""
+        write = os.write
+        for piece in self.payload_pieces(name):
+            done = write(fd, piece)
+            while done < len(piece):
+                done += write(fd, memoryview(piece)[done:])
+
+    def payload_pieces(self, name: str = "") -> Iterator[bytes | memoryview]:
+        """The current entry's payload, piece by piece as the stream brings it (noted in the split as ``name``).
+
+        A piece is valid until the next one is asked for: copy it or write it out.
+        """
         self._flush_pending()
         remaining = self._remaining
-        split = self._split
-        if split is not None and remaining:
-            split.payload(name, remaining)
+        if self._split is not None and remaining:
+            self._split.payload(name, remaining)
         buf, pos = self._buf, self._pos
-        write = os.write
         end = pos + remaining
         pad = self._pad
         if end + pad <= len(buf) and remaining <= _SMALL:
             # The whole payload and its padding are in the current chunk: the common case for small files.
-            small = buf[pos:end]
-            done = write(fd, small)
-            while done < remaining:
-                done += write(fd, small[done:])
             if pad:
                 self._raw_from = end
             self._pos = end + pad
             self._remaining = self._pad = 0
+            if remaining:
+                yield buf[pos:end]
             return
-        while remaining:
+        while self._remaining:
+            buf, pos = self._buf, self._pos
             avail = len(buf) - pos
             if avail == 0:
-                buf = self._next()
-                pos = 0
+                buf, pos = self._next(), 0
                 avail = len(buf)
+                self._buf, self._pos = buf, 0
                 if not avail:
-                    self._buf, self._pos = b"", 0
-                    raise InvalidTar(f"unexpected EOF in the payload of {name!r}")
-            take = avail if avail < remaining else remaining
+                    raise InvalidTar(f"unexpected EOF in the payload of {name or 'a file'!r}")
+            take = min(avail, self._remaining)
+            piece: bytes | memoryview
             if pos == 0 and take == len(buf):
-                data: bytes | memoryview = buf
+                piece = buf
             elif take <= _SMALL:
-                data = buf[pos : pos + take]
+                piece = buf[pos : pos + take]
             else:
-                data = memoryview(buf)[pos : pos + take]
-            done = write(fd, data)
-            while done < take:
-                done += write(fd, memoryview(data)[done:])
-            pos += take
-            remaining -= take
-        self._buf, self._pos = buf, pos
-        self._remaining = 0
+                piece = memoryview(buf)[pos : pos + take]
+            self._pos = pos + take
+            self._remaining -= take
+            yield piece
         self._skip_padding()
 
     def _take_payload(self, name: str) -> bytes | None:
@@ -324,8 +343,9 @@ class TarReader:
         self._skip_padding()
 
     def _skip_padding(self) -> None:
+        """Consume the current entry's padding (the archive may end inside it with ``end_in_padding``)."""
         if self._pad:
-            padding = self._read(self._pad)
+            padding = self._read_upto(self._pad) if self._end_in_padding else self._read(self._pad)
             if self._split is not None:
                 self._split.raw(padding)
             self._pad = 0

@@ -123,7 +123,7 @@ class _Extractor:
         return self.options.chown if self.options.chown is not None else (entry.uid, entry.gid)
 
     def _xattrs(self, pfd: int, base: str, entry: TarEntry) -> None:
-        for key, value in entry.xattrs.items():
+        for key, value in (entry.xattrs or {}).items():
             try:
                 os.setxattr(f"/proc/self/fd/{pfd}/{base}", key, value, follow_symlinks=False)
             except OSError as exc:
@@ -229,7 +229,7 @@ def _chmod(pfd: int, base: str, mode: int) -> None:
         os.close(fd)
 
 
-def _write_all(fd: int, view: memoryview) -> None:
+def _write_all(fd: int, view: bytes | memoryview) -> None:
     while view:
         written = os.write(fd, view)
         view = view[written:]
