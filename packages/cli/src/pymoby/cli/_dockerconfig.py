@@ -241,8 +241,14 @@ async def _run_helper(helper: str, action: str, stdin: str) -> str:
     import anyio
 
     program = f"docker-credential-{helper}"
+
+    # In a thread, not anyio.run_process: a helper that exits without reading its input must not
+    # become a broken pipe (Go's os/exec ignores EPIPE on stdin too); its exit status tells.
+    def run() -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run([program, action], input=stdin.encode(), capture_output=True, check=False)
+
     try:
-        result = await anyio.run_process([program, action], input=stdin.encode(), check=False)
+        result = await anyio.to_thread.run_sync(run)
     except FileNotFoundError as exc:
         raise CLIError(f"error getting credentials - err: exec: \"{program}\": executable file not found in $PATH, "
                        "out: ``") from exc  # fmt: skip

@@ -165,8 +165,15 @@ class DockerConfig:
 
 async def _run_helper(helper: str, action: str, stdin: str) -> str:
     program = f"docker-credential-{helper}"
+
+    # subprocess.run in a thread, not anyio.run_process: a helper that exits without reading its
+    # input (an erase that needs nothing, an early error) must not turn into a broken pipe; its
+    # exit status says what happened, as with Go's os/exec, which ignores EPIPE on stdin.
+    def run() -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run([program, action], input=stdin.encode(), capture_output=True, check=False)
+
     try:
-        result = await anyio.run_process([program, action], input=stdin.encode(), check=False)
+        result = await anyio.to_thread.run_sync(run)
     except FileNotFoundError as exc:
         raise CredentialHelperError(f"credential helper {program} is not installed") from exc
     except subprocess.SubprocessError as exc:
