@@ -89,11 +89,17 @@ def test_delete_refuses_images_in_use_and_releases_layers(stores: Any) -> None:
 def test_images_survive_a_restart(stores: Any) -> None:
     layer = stores.layers.register(io.BytesIO(build_tar([TarItem("a", data=b"a")])))
     image = stores.images.create(_config([layer.diff_id], "sh"))
+    child = stores.images.create(_config([layer.diff_id], "child"))
     stores.images.set_last_updated(image.id)
+    stores.images.set_parent(child.id, image.id)
     reopened = stores.reopen_images()
     assert reopened.get(image.id).raw == image.raw
     assert reopened.get_last_updated(image.id) is not None
-    assert len(reopened) == 1
+    assert len(reopened) == 2
+    assert reopened.get_parent(child.id) == image.id
+    assert reopened.children(image.id) == [child.id]
+    with pytest.raises(ImageInUse, match="dependent child images"):
+        reopened.delete(image.id)
 
 
 def test_import_makes_a_one_layer_image(stores: Any) -> None:

@@ -91,6 +91,8 @@ class ImageStore:
         self._metadata.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._images: dict[str, Image] = {}
+        #: child image ID -> parent image ID, as recorded in the metadata (read once, kept in step).
+        self._parents: dict[str, str] = {}
         self._load()
 
     def _load(self) -> None:
@@ -110,6 +112,12 @@ class ImageStore:
             except (InvalidImageConfig, UnknownLayer):
                 continue
             self._images[image_id] = Image(image_id, config, raw)
+            try:
+                parent = (self._metadata / path.name / "parent").read_text().strip()
+            except FileNotFoundError:
+                parent = ""
+            if parent:
+                self._parents[image_id] = parent
 
     @staticmethod
     def _full(image_id: str) -> str:
@@ -188,27 +196,23 @@ class ImageStore:
         with self._lock:
             directory.mkdir(exist_ok=True)
             _atomic_write(directory / "parent", parent.id.encode())
+            self._parents[image.id] = parent.id
 
     def get_parent(self, image_id: str) -> str | None:
         """The parent image ID recorded for the image, if any."""
         image = self.get(image_id)
-        try:
-            return (self._metadata / image.id.removeprefix("sha256:") / "parent").read_text().strip() or None
-        except FileNotFoundError:
-            return None
+        with self._lock:
+            return self._parents.get(image.id)
 
     def children(self, image_id: str) -> list[str]:
         """IDs of the images whose recorded parent is ``image_id``."""
         image = self.get(image_id)
         with self._lock:
-            ids = list(self._images)
-        return [child for child in ids if child != image.id and self._parent_of(child) == image.id]
-
-    def _parent_of(self, image_id: str) -> str | None:
-        try:
-            return (self._metadata / image_id.removeprefix("sha256:") / "parent").read_text().strip() or None
-        except FileNotFoundError:
-            return None
+            return [
+                child
+                for child, parent in self._parents.items()
+                if parent == image.id and child != image.id and child in self._images
+            ]
 
     def set_last_updated(self, image_id: str, moment: datetime.datetime | None = None) -> None:
         """Record when the image's tags last changed (now by default)."""
@@ -249,6 +253,7 @@ class ImageStore:
         with self._lock:
             if self._images.pop(image.id, None) is None:
                 raise UnknownImage(f"No such image: {image_id}")
+            self._parents.pop(image.id, None)
             hex_id = image.id.removeprefix("sha256:")
             (self._content / hex_id).unlink(missing_ok=True)
             shutil.rmtree(self._metadata / hex_id, ignore_errors=True)
