@@ -36,9 +36,8 @@ CGROUP_PARENT = private_cgroup_parent("pymoby-bench")
 NAMESPACE = CGROUP_PARENT.lstrip("/")
 
 
-async def _round_trip(client: Client, rootfs: Path, fifo_dir: Path) -> None:
-    cid = "b-" + uuid.uuid4().hex[:12]
-    spec = runtime_spec(cid, ["/bin/true"], root=str(rootfs), cgroup_parent=CGROUP_PARENT)
+async def round_trip(client: Client, cid: str, spec: dict[str, Any], fifo_dir: Path) -> None:
+    """Create the container ``cid`` with ``spec`` (a ``/bin/true``), run its task to the end, delete both."""
     await client.create_container(cid, spec)
     async with FifoSet.create(fifo_dir, cid) as fifos:
         await client.create_task(cid, stdio=fifos.paths)
@@ -48,6 +47,13 @@ async def _round_trip(client: Client, rootfs: Path, fifo_dir: Path) -> None:
     await client.delete_container(cid)
     if status.code != 0:
         raise RuntimeError(f"/bin/true exited {status.code}")
+
+
+async def _round_trip(client: Client, rootfs: Path, fifo_dir: Path) -> None:
+    cid = "b-" + uuid.uuid4().hex[:12]
+    await round_trip(
+        client, cid, runtime_spec(cid, ["/bin/true"], root=str(rootfs), cgroup_parent=CGROUP_PARENT), fifo_dir
+    )
 
 
 def run(quick: bool) -> list[Comparison]:

@@ -33,6 +33,7 @@ from anyio.from_thread import start_blocking_portal
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "integration"))
 
+from bench_containerd import round_trip  # noqa: E402
 from harness import Comparison, alternate, private_cgroup_parent, remove_cgroup_parent, timed  # noqa: E402
 from libcontainerd.ocispec import kill_shims, unmount_under  # noqa: E402
 from support.images import make_busybox_rootfs  # noqa: E402
@@ -50,7 +51,7 @@ from pymoby.daemon.oci import (  # noqa: E402
     resolve_user,
     validate_host_config,
 )
-from pymoby.libcontainerd import Client, FifoSet, Supervisor, SupervisorConfig  # noqa: E402
+from pymoby.libcontainerd import Client, Supervisor, SupervisorConfig  # noqa: E402
 
 CGROUP_PARENT = private_cgroup_parent("pymoby-bench-oci")
 #: ctr puts its containers' cgroups under /NAMESPACE: the same parent as ours.
@@ -75,15 +76,7 @@ def _spec(settings: SpecSettings, sysinfo: SysInfo, rootfs: Path, cid: str) -> d
 
 async def _round_trip(client: Client, settings: SpecSettings, sysinfo: SysInfo, rootfs: Path, fifo_dir: Path) -> None:
     cid = "o-" + uuid.uuid4().hex[:12]
-    await client.create_container(cid, _spec(settings, sysinfo, rootfs, cid))
-    async with FifoSet.create(fifo_dir, cid) as fifos:
-        await client.create_task(cid, stdio=fifos.paths)
-        await client.start_task(cid)
-        status = await client.wait(cid)
-        await client.delete_task(cid)
-    await client.delete_container(cid)
-    if status.code != 0:
-        raise RuntimeError(f"/bin/true exited {status.code}")
+    await round_trip(client, cid, _spec(settings, sysinfo, rootfs, cid), fifo_dir)
 
 
 def run(quick: bool) -> list[Comparison]:
