@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "integration"))
 
 from harness import Comparison, alternate  # noqa: E402
-from sidebyside import Session, using  # noqa: E402
+from sidebyside import Session, process_tree_rss_mb, using  # noqa: E402
 
 CONNECTIONS = 16
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
@@ -39,24 +39,6 @@ def wrk(url: str, seconds: int) -> tuple[float, float]:
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out).groups()  # type: ignore[union-attr]
     return rate, float(value) * _UNITS[unit]
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory of ``pid`` and all its descendants, in MB."""
-    total = 0
-    pids = [pid]
-    while pids:
-        current = pids.pop()
-        try:
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-            # a child may have been started from any thread of the process
-            for task in Path(f"/proc/{current}/task").iterdir():
-                pids.extend(int(c) for c in (task / "children").read_text().split())
-        except FileNotFoundError:
-            continue
-    return total / 1024
 
 
 def run(quick: bool, session: Session | None = None) -> list[Comparison]:
@@ -90,8 +72,8 @@ def run(quick: bool, session: Session | None = None) -> list[Comparison]:
         memory = Comparison("idle RSS, daemon + its containerd", "MB", "dockerd", note="after the load above")
         alternate(
             memory,
-            lambda: rss_mb(pymobyd.process.pid),
-            lambda: rss_mb(dockerd.process.pid),
+            lambda: process_tree_rss_mb(pymobyd.process.pid),
+            lambda: process_tree_rss_mb(dockerd.process.pid),
             2 if quick else 3,
             warmup=0,
         )
