@@ -134,15 +134,12 @@ class AsyncClient(ContainerMethods):
         self, method: str, path: str, *, query: Query | None = None, body: object = None
     ) -> AsyncGenerator[bytes, None]:
         """Send a request (``body`` as for :meth:`request`) and yield the answer's body as it arrives."""
-        data, is_json = _encode_body(body)
-        target = await self._target(path, query)
-        response, chunks = await self._transport.stream(method, target, self._headers(is_json, None), data)
-        async with aclosing(chunks):
-            if response.status >= 400:
-                content = b"".join([c async for c in chunks])
-                raise error_from_response(response.status, content)
-            async for chunk in chunks:
+        answer = await self.open(method, path, query=query, body=body)
+        try:
+            async for chunk in answer:
                 yield chunk
+        finally:
+            await answer.aclose()  # nothing to do when read to the end; else the connection is dropped
 
     async def stream_json(
         self,

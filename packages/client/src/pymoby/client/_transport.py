@@ -249,36 +249,6 @@ class Transport:
             await self._finish(connection)
         return response, b"".join(parts)
 
-    async def stream(
-        self, method: str, target: str, headers: Sequence[tuple[str, str]] = (), body: Body = None
-    ) -> tuple[RawResponse, AsyncGenerator[bytes, None]]:
-        """Send a request; the answer's body comes as an async iterator of chunks.
-
-        A streamed request body has no time limit (an upload takes what it takes);
-        otherwise the answer's head must come within the transport's timeout.
-        """
-        with anyio.fail_after(self.timeout if body is None or isinstance(body, bytes) else None):
-            connection, response, _ = await self._start(method, target, headers, body)
-
-        async def chunks() -> AsyncGenerator[bytes, None]:
-            done = False
-            try:
-                while True:
-                    event = await connection.next_event()
-                    if isinstance(event, h11.Data):
-                        yield bytes(event.data)
-                    elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
-                        done = True
-                        return
-            finally:
-                if done:
-                    await self._finish(connection)
-                else:
-                    with anyio.CancelScope(shield=True):
-                        await connection.stream.aclose()
-
-        return response, chunks()
-
     async def open(
         self, method: str, target: str, headers: Sequence[tuple[str, str]] = (), body: Body = None
     ) -> StreamedResponse:
