@@ -70,10 +70,8 @@ class SplitWriter:
 
     def payload(self, name: str, size: int) -> None:
         """Note that the next ``size`` bytes are the contents of the file ``name`` in the layer."""
+        self._close_raw()
         out = self._out
-        if self._raw_at >= 0:
-            _RAW.pack_into(out, self._raw_at, b"R", len(out) - self._raw_at - _RAW.size)
-            self._raw_at = -1
         encoded = name.encode("utf-8", "surrogateescape")
         out += _FILE.pack(b"F", size, len(encoded))
         out += encoded
@@ -82,19 +80,14 @@ class SplitWriter:
             out.clear()
 
     def raw_then_payload(self, data: bytes, name: str, size: int) -> None:
-        """:meth:`raw` then :meth:`payload`: a file's header and its contents, the common pair, in one call."""
-        out = self._out
-        if self._raw_at >= 0:
-            _RAW.pack_into(out, self._raw_at, b"R", len(out) - self._raw_at - _RAW.size)
-            self._raw_at = -1
-        encoded = name.encode("utf-8", "surrogateescape")
-        out += _RAW.pack(b"R", len(data))
-        out += data
-        out += _FILE.pack(b"F", size, len(encoded))
-        out += encoded
-        if len(out) >= _FLUSH_AT:
-            self._file.write(self._zlib.compress(out))
-            out.clear()
+        """:meth:`raw` then :meth:`payload`: a file's header and its contents, the common pair.
+
+        The header goes in a record of its own, without the bookkeeping of a raw record left open.
+        """
+        self._close_raw()
+        self._out += _RAW.pack(b"R", len(data))
+        self._out += data
+        self.payload(name, size)
 
     def close(self) -> None:
         """Write what is buffered and close the file."""

@@ -258,22 +258,15 @@ class TarReader:
 
         A piece is valid until the next one is asked for: copy it or write it out.
         """
-        self._flush_pending()
-        remaining = self._remaining
-        if self._split is not None and remaining:
-            self._split.payload(name, remaining)
-        buf, pos = self._buf, self._pos
-        end = pos + remaining
-        pad = self._pad
-        if end + pad <= len(buf) and remaining <= _SMALL:
-            # The whole payload and its padding are in the current chunk: the common case for small files.
-            if pad:
-                self._raw_from = end
-            self._pos = end + pad
-            self._remaining = self._pad = 0
-            if remaining:
-                yield buf[pos:end]
+        # The whole payload and its padding in the current chunk: the common case for small files.
+        data = self._take_payload(name, _SMALL)
+        if data is not None:
+            if data:
+                yield data
             return
+        self._flush_pending()
+        if self._split is not None and self._remaining:
+            self._split.payload(name, self._remaining)
         while self._remaining:
             buf, pos = self._buf, self._pos
             avail = len(buf) - pos
@@ -296,16 +289,15 @@ class TarReader:
             yield piece
         self._skip_padding()
 
-    def _take_payload(self, name: str) -> bytes | None:
-        """The current entry's payload if it is small and already buffered, noted in the split as the file ``name``.
-
-        None (nothing consumed) otherwise.
+    def _take_payload(self, name: str, limit: int = _HANDOFF) -> bytes | None:
+        """The current entry's payload if at most ``limit`` bytes and already buffered with its padding,
+        noted in the split as the file ``name``. None (nothing consumed) otherwise.
         """
         remaining = self._remaining
         pos = self._pos
         end = pos + remaining
         pad = self._pad
-        if remaining > _HANDOFF or end + pad > len(self._buf):
+        if remaining > limit or end + pad > len(self._buf):
             return None
         self._flush_pending()
         if self._split is not None and remaining:
